@@ -1,0 +1,271 @@
+//! The engine: advances the machine cycle by cycle.
+//!
+//! This is the functional timing model of the foundation: in every cycle each running hart
+//! retires (or traps on) one instruction, in `mhartid` order. The cycle-level pipeline replaces
+//! "each running hart steps" with "each core's thread-select stage picks one ready hart" without
+//! touching the ISA layer.
+//!
+//! Idle harts cost nothing: a hart in WFI leaves the active list and rejoins when its `mip & mie`
+//! becomes non-zero (CLINT writes and timer deadlines are the only sources). When every hart
+//! waits, the engine jumps straight to the next timer deadline.
+//!
+//! The run ends when the firmware writes the test finisher or HTIF `tohost`, or with a
+//! [`SimError`] naming the hart, pc and cause: an exception with no trap handler installed, a
+//! trap handler that itself traps at its first instruction, `--max-cycles` reached, or every hart
+//! waiting for an interrupt that can never arrive.
+
+use crate::core::{Ctx, Hart, RunState, Step};
+use crate::platform::StopRequest;
+use crate::stats::{HartStats, RunStats};
+use crate::top::Machine;
+use crate::trace::{Commit, CommitLog};
+use std::fmt::Write as _;
+use strand_hw::isa::csr::{cause, irq};
+use thiserror::Error;
+
+/// How a run ended badly.
+#[derive(Debug, Error)]
+pub enum SimError {
+    /// An exception with no usable trap handler.
+    #[error("hart {hart}: unhandled exception: {what} (mcause={cause}) at pc={pc:#018x}, mtval={tval:#x}; {why}")]
+    UnhandledTrap {
+        /// Hart.
+        hart: u32,
+        /// pc of the trapping instruction.
+        pc: u64,
+        /// mcause.
+        cause: u64,
+        /// Description of mcause.
+        what: &'static str,
+        /// mtval.
+        tval: u64,
+        /// Why the handler is unusable.
+        why: &'static str,
+    },
+    /// `--max-cycles` reached.
+    #[error("stopped after {cycles} cycles (--max-cycles) without the firmware exiting; still running: {harts}")]
+    MaxCycles {
+        /// Cycles simulated.
+        cycles: u64,
+        /// Summary of the harts that had not finished (hart, state, pc).
+        harts: String,
+    },
+    /// Every hart waits and no interrupt can arrive.
+    #[error("deadlock at cycle {cycle}: every hart waits in WFI and no timer is armed (e.g. hart 0 at pc={pc0:#018x})")]
+    Deadlock {
+        /// Cycle.
+        cycle: u64,
+        /// pc of hart 0.
+        pc0: u64,
+    },
+    /// The firmware asked for a reset.
+    #[error("hart {hart} requested a reset through the test finisher (0x7777); Strand does not model reset")]
+    Reset {
+        /// Hart.
+        hart: u32,
+    },
+    /// Writing the commit log failed.
+    #[error("cannot write the commit log: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Run options.
+pub struct RunOptions {
+    /// Stop with [`SimError::MaxCycles`] after this many cycles.
+    pub max_cycles: u64,
+    /// Write a Spike-format commit log here.
+    pub commit_log: Option<CommitLog>,
+    /// Called about every `progress_every` cycles with (cycle, instructions so far).
+    pub progress: Option<Box<dyn FnMut(u64, u64)>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            max_cycles: u64::MAX,
+            commit_log: None,
+            progress: None,
+        }
+    }
+}
+
+/// How the firmware ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    /// Exit code (0 = success).
+    pub code: u64,
+    /// Hart that requested the exit.
+    pub hart: u32,
+}
+
+const PROGRESS_EVERY: u64 = 1 << 20;
+
+impl Machine {
+    /// Run until the firmware exits or an error stops the run.
+    pub fn run(&mut self, opts: &mut RunOptions) -> Result<(Exit, RunStats), SimError> {
+        let n = self.harts.len();
+        let mut stats: Vec<HartStats> = vec![HartStats::default(); n];
+        let mut active: Vec<u32> = (0..n as u32).collect();
+        let mut commit = Commit::default();
+        let mut cycle: u64 = 0;
+        let mut deadline = self.platform.clint.next_deadline();
+        let mut retired_total: u64 = 0;
+        let mut next_progress = PROGRESS_EVERY;
+        let result = loop {
+            if cycle >= opts.max_cycles {
+                break Err(SimError::MaxCycles {
+                    cycles: cycle,
+                    harts: self.describe_harts(),
+                });
+            }
+            self.platform.cycle = cycle;
+            if self.platform.clint.dirty || cycle >= deadline {
+                self.refresh_interrupts(cycle, &mut active);
+                deadline = self.platform.clint.next_deadline();
+                if deadline <= cycle {
+                    // Timers already expired stay pending; look for the next later one only
+                    // when the guest writes a CLINT register again.
+                    deadline = u64::MAX;
+                }
+            }
+            if active.is_empty() {
+                let next = self.platform.clint.next_deadline();
+                if next == u64::MAX || next <= cycle {
+                    break Err(SimError::Deadlock {
+                        cycle,
+                        pc0: self.harts[0].pc,
+                    });
+                }
+                cycle = next.min(opts.max_cycles);
+                deadline = next;
+                continue;
+            }
+            let ctx = Ctx {
+                cycle,
+                mtime: self.platform.clint.mtime(cycle),
+            };
+            let mut went_idle = false;
+            for &h in &active {
+                let hart = &mut self.harts[h as usize];
+                let st = &mut stats[h as usize];
+                match hart.step(&mut self.platform, &ctx, &mut commit) {
+                    Step::Retired => {
+                        st.retired += 1;
+                        retired_total += 1;
+                        if let Some(log) = opts.commit_log.as_mut() {
+                            log.record(h, &commit)?;
+                        }
+                        if hart.state == RunState::WaitForInterrupt {
+                            went_idle = true;
+                        }
+                    }
+                    Step::Exception { cause, tval, pc } => {
+                        st.exceptions += 1;
+                        if let Some(why) = unusable_handler(hart, pc, &self.platform) {
+                            return Err(SimError::UnhandledTrap {
+                                hart: h,
+                                pc,
+                                cause,
+                                what: cause::describe(cause),
+                                tval,
+                                why,
+                            });
+                        }
+                    }
+                    Step::Interrupt { .. } => st.interrupts += 1,
+                    Step::Waiting => went_idle = true,
+                }
+                if self.platform.stop.is_some() {
+                    break;
+                }
+            }
+            cycle += 1;
+            if let Some(stop) = self.platform.stop {
+                match stop {
+                    StopRequest::Exit { code, hart } => break Ok(Exit { code, hart }),
+                    StopRequest::Reset { hart } => break Err(SimError::Reset { hart }),
+                }
+            }
+            if went_idle {
+                let harts = &self.harts;
+                active.retain(|&h| harts[h as usize].state == RunState::Running);
+            }
+            if cycle >= next_progress {
+                next_progress += PROGRESS_EVERY;
+                if let Some(p) = opts.progress.as_mut() {
+                    p(cycle, retired_total);
+                }
+            }
+        };
+        if let Some(log) = opts.commit_log.as_mut() {
+            log.flush()?;
+        }
+        self.platform.uart.flush();
+        let exit = result?;
+        Ok((exit, RunStats::new(&self.cfg, cycle, stats)))
+    }
+
+    /// Re-read the CLINT lines into every hart's `mip` and wake harts that have work.
+    fn refresh_interrupts(&mut self, cycle: u64, active: &mut Vec<u32>) {
+        self.platform.clint.dirty = false;
+        let mut woke = false;
+        for hart in self.harts.iter_mut() {
+            let lines = self.platform.clint.mip(hart.id, cycle);
+            hart.csr.mip = (hart.csr.mip & !(irq::MSI | irq::MTI)) | lines;
+            if hart.state == RunState::WaitForInterrupt && hart.csr.mip & hart.csr.mie != 0 {
+                hart.state = RunState::Running;
+                woke = true;
+            }
+        }
+        if woke {
+            active.clear();
+            active.extend(
+                self.harts
+                    .iter()
+                    .filter(|h| h.state == RunState::Running)
+                    .map(|h| h.id),
+            );
+        }
+    }
+
+    /// One line per unfinished hart (at most 8, then a count).
+    fn describe_harts(&self) -> String {
+        let mut s = String::new();
+        for (i, h) in self.harts.iter().enumerate().take(8) {
+            let state = match h.state {
+                RunState::Running => "running",
+                RunState::WaitForInterrupt => "in WFI",
+            };
+            let _ = write!(
+                s,
+                "{}hart {} {} at pc={:#018x}",
+                if i > 0 { "; " } else { "" },
+                h.id,
+                state,
+                h.pc
+            );
+        }
+        if self.harts.len() > 8 {
+            let _ = write!(s, "; ... and {} more harts", self.harts.len() - 8);
+        }
+        s
+    }
+}
+
+/// Why the trap handler the hart just entered cannot work, if it cannot.
+fn unusable_handler(
+    hart: &Hart,
+    trap_pc: u64,
+    platform: &crate::platform::Platform,
+) -> Option<&'static str> {
+    if hart.csr.mtvec & !3 == 0 {
+        return Some("mtvec is 0: the firmware installed no trap handler");
+    }
+    if platform.dram.offset(hart.pc, 4).is_none() {
+        return Some("mtvec points outside DRAM");
+    }
+    if hart.pc == trap_pc {
+        return Some("the trap handler's first instruction traps itself");
+    }
+    None
+}

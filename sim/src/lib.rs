@@ -1,0 +1,27 @@
+//! Strand simulator: a deterministic model of the many-core RISC-V chip described by
+//! [`strand_hw::ChipConfig`], cycle by cycle.
+//!
+//! | module | block |
+//! |---|---|
+//! | [`core`] | harts: architectural state, instruction semantics, CSRs, traps |
+//! | [`platform`] | physical address decode over DRAM and devices, LR/SC reservations |
+//! | [`mem`] | DRAM backing store |
+//! | [`devices`] | UART, CLINT, test finisher, HTIF |
+//! | [`loader`] | ELF loading and the device tree |
+//! | [`top`] | the chip: every hart on one platform |
+//! | [`engine`] | the cycle loop and how a run ends |
+//! | [`stats`] | the statistics tree |
+//! | [`trace`] | commit records and the Spike-format commit log |
+
+pub mod core;
+pub mod devices;
+pub mod engine;
+pub mod loader;
+pub mod mem;
+pub mod platform;
+pub mod stats;
+pub mod top;
+pub mod trace;
+
+pub use engine::{Exit, RunOptions, SimError};
+pub use top::{LoadError, Machine};

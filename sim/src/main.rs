@@ -1,0 +1,230 @@
+//! `strand`: run firmware on the simulated chip, print resolved configurations.
+//!
+//! Exit status of `strand run`: the firmware's exit code (0 = pass; a non-zero code whose low 8
+//! bits are 0 becomes 1), 2 for bad usage, configuration or ELF, 124 when `--max-cycles` stops
+//! the run, 125 for any other simulation error (unhandled trap, deadlock, reset request).
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use strand_hw::params::{ChipConfig, DEFAULT_PRESET, PRESETS};
+use strand_sim::trace::CommitLog;
+use strand_sim::{Machine, RunOptions, SimError};
+
+#[derive(Parser)]
+#[command(
+    name = "strand",
+    version,
+    about = "Strand: many-core RISC-V throughput chip simulator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run an ELF program on the simulated chip.
+    Run(RunArgs),
+    /// Print a resolved configuration as TOML.
+    Config(ConfigCmd),
+}
+
+/// Which chip: a preset or a TOML file, plus overrides.
+#[derive(Args)]
+struct ChipArgs {
+    /// Built-in preset: single, tiny (default), u280, sketch2k.
+    #[arg(long, conflicts_with = "config")]
+    preset: Option<String>,
+    /// TOML configuration file (strict: unknown keys are errors).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Override one parameter, e.g. --set core.threads=8 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+impl ChipArgs {
+    fn resolve(&self) -> Result<ChipConfig> {
+        let mut cfg = match (&self.preset, &self.config) {
+            (_, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration {}", path.display()))?;
+                ChipConfig::from_toml_str(&text)
+                    .with_context(|| format!("in configuration file {}", path.display()))?
+            }
+            (Some(p), None) => ChipConfig::preset(p)?,
+            (None, None) => ChipConfig::preset(DEFAULT_PRESET)?,
+        };
+        for s in &self.set {
+            cfg.apply_override(s)?;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    chip: ChipArgs,
+    /// Kernel command line, passed in the device tree as /chosen/bootargs.
+    #[arg(long, default_value = "")]
+    append: String,
+    /// Write a Spike-format commit log (`--log-commits`) to this file.
+    #[arg(long, value_name = "FILE")]
+    commit_log: Option<PathBuf>,
+    /// Write the statistics tree and the resolved configuration as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+    /// Write the resolved configuration as TOML to this file.
+    #[arg(long, value_name = "FILE")]
+    write_config: Option<PathBuf>,
+    /// Stop (exit status 124) after this many cycles.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
+    max_cycles: u64,
+    /// Do not print the summary.
+    #[arg(long, short)]
+    quiet: bool,
+    /// The program (RISC-V ELF executable).
+    elf: PathBuf,
+}
+
+#[derive(Args)]
+struct ConfigCmd {
+    #[command(flatten)]
+    chip: ChipArgs,
+    /// List the presets instead.
+    #[arg(long)]
+    list: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Run(a) => run(a),
+        Cmd::Config(c) => config(c),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("strand: error: {e:#}");
+            match e.downcast_ref::<SimError>() {
+                Some(SimError::MaxCycles { .. }) => ExitCode::from(124),
+                Some(_) => ExitCode::from(125),
+                None => ExitCode::from(2),
+            }
+        }
+    }
+}
+
+fn config(c: ConfigCmd) -> Result<ExitCode> {
+    if c.list {
+        for p in PRESETS {
+            let cfg = ChipConfig::preset(p)?;
+            println!(
+                "{p:10} {}x{} mesh, {} cores/tile, {} threads/core = {} harts",
+                cfg.mesh.x,
+                cfg.mesh.y,
+                cfg.tile.cores,
+                cfg.core.threads,
+                cfg.harts()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", c.chip.resolve()?.to_toml_string());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(a: RunArgs) -> Result<ExitCode> {
+    let cfg = a.chip.resolve()?;
+    if let Some(p) = &a.write_config {
+        std::fs::write(p, cfg.to_toml_string())
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    let image =
+        std::fs::read(&a.elf).with_context(|| format!("cannot read ELF {}", a.elf.display()))?;
+    let t0 = Instant::now();
+    let mut m = Machine::new(cfg.clone(), Box::new(std::io::stdout()))?;
+    m.load(&image, &a.append)
+        .with_context(|| format!("cannot load {}", a.elf.display()))?;
+    let build_time = t0.elapsed();
+
+    let mut opts = RunOptions {
+        max_cycles: a.max_cycles,
+        ..RunOptions::default()
+    };
+    if let Some(p) = &a.commit_log {
+        let f =
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+        opts.commit_log = Some(CommitLog::new(Box::new(f)));
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .expect("valid template"),
+    );
+    let t_run = Instant::now();
+    {
+        let bar = bar.clone();
+        opts.progress = Some(Box::new(move |cycle, instret| {
+            let secs = t_run.elapsed().as_secs_f64();
+            if secs > 1.0 {
+                bar.set_message(format!(
+                    "{cycle} cycles, {instret} instructions, {:.1} MIPS",
+                    instret as f64 / secs / 1e6
+                ));
+                bar.tick();
+            }
+        }));
+    }
+    let result = m.run(&mut opts);
+    bar.finish_and_clear();
+    let host = t_run.elapsed().as_secs_f64();
+    let (exit, stats) = result?;
+    if let Some(p) = &a.stats {
+        let json = serde_json::to_string_pretty(&stats.to_json())?;
+        std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if !a.quiet {
+        let instr = stats.retired();
+        let sim_us = stats.cycles as f64 / cfg.clock_mhz;
+        eprintln!(
+            "--- strand: {} on {} ({}x{} mesh x {} cores x {} threads = {} harts) ---",
+            a.elf.display(),
+            cfg.name,
+            cfg.mesh.x,
+            cfg.mesh.y,
+            cfg.tile.cores,
+            cfg.core.threads,
+            cfg.harts()
+        );
+        eprintln!("exit code     {} (from hart {})", exit.code, exit.hart);
+        eprintln!(
+            "cycles        {} ({:.3} us at {} MHz)",
+            stats.cycles, sim_us, cfg.clock_mhz
+        );
+        eprintln!(
+            "instructions  {} (IPC {:.3} chip, {:.3} per hart)",
+            instr,
+            instr as f64 / stats.cycles.max(1) as f64,
+            instr as f64 / stats.cycles.max(1) as f64 / f64::from(cfg.harts())
+        );
+        eprintln!(
+            "host time     {:.3} s run + {:.3} s build; simulated {:.2} MIPS",
+            host,
+            build_time.as_secs_f64(),
+            instr as f64 / host.max(1e-9) / 1e6
+        );
+    }
+    let code = exit.code;
+    Ok(ExitCode::from(if code != 0 && code & 0xff == 0 {
+        1
+    } else {
+        (code & 0xff) as u8
+    }))
+}
