@@ -68,30 +68,54 @@ pub struct Region {
 impl Region {
     /// Whether `addr..addr+len` lies inside this region.
     pub fn contains(&self, addr: u64, len: u64) -> bool {
-        addr >= self.base && addr.checked_add(len).is_some_and(|end| end <= self.base + self.size)
+        addr >= self.base
+            && addr
+                .checked_add(len)
+                .is_some_and(|end| end <= self.base + self.size)
     }
 }
 
 /// Every region of a chip with the given DRAM size, in address order.
 pub fn regions(dram_size: u64) -> Vec<Region> {
     vec![
-        Region { name: "test", base: FINISHER_BASE, size: FINISHER_SIZE },
-        Region { name: "clint", base: CLINT_BASE, size: CLINT_SIZE },
-        Region { name: "uart", base: UART_BASE, size: UART_SIZE },
-        Region { name: "virtio_mmio", base: VIRTIO_BASE, size: VIRTIO_STRIDE * VIRTIO_SLOTS },
-        Region { name: "memory", base: DRAM_BASE, size: dram_size },
+        Region {
+            name: "test",
+            base: FINISHER_BASE,
+            size: FINISHER_SIZE,
+        },
+        Region {
+            name: "clint",
+            base: CLINT_BASE,
+            size: CLINT_SIZE,
+        },
+        Region {
+            name: "uart",
+            base: UART_BASE,
+            size: UART_SIZE,
+        },
+        Region {
+            name: "virtio_mmio",
+            base: VIRTIO_BASE,
+            size: VIRTIO_STRIDE * VIRTIO_SLOTS,
+        },
+        Region {
+            name: "memory",
+            base: DRAM_BASE,
+            size: dram_size,
+        },
     ]
 }
 
-/// Rust source of the firmware's view of this memory map (`firmware/runtime/src/memmap.rs` must
-/// contain these constants; a test checks that it does).
+/// The firmware's view of this memory map: `firmware/runtime/src/memmap.rs` must define each of
+/// these constants with this value (a test parses that file and checks).
 pub fn firmware_constants() -> Vec<(&'static str, u64)> {
     vec![
-        ("FINISHER_BASE", FINISHER_BASE),
+        ("TEST_FINISHER_BASE", FINISHER_BASE),
         ("CLINT_BASE", CLINT_BASE),
         ("UART_BASE", UART_BASE),
-        ("VIRTIO_BASE", VIRTIO_BASE),
-        ("VIRTIO_STRIDE", VIRTIO_STRIDE),
+        ("VIRTIO_MMIO_BASE", VIRTIO_BASE),
+        ("VIRTIO_MMIO_STRIDE", VIRTIO_STRIDE),
+        ("VIRTIO_MMIO_SLOTS", VIRTIO_SLOTS),
         ("DRAM_BASE", DRAM_BASE),
     ]
 }
@@ -104,13 +128,40 @@ mod tests {
     fn regions_do_not_overlap() {
         let r = regions(16 << 30);
         for w in r.windows(2) {
-            assert!(w[0].base + w[0].size <= w[1].base, "{:?} overlaps {:?}", w[0], w[1]);
+            assert!(
+                w[0].base + w[0].size <= w[1].base,
+                "{:?} overlaps {:?}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+
+    #[test]
+    fn firmware_memory_map_mirrors_hw() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../firmware/runtime/src/memmap.rs");
+        let text = std::fs::read_to_string(path).expect("firmware/runtime/src/memmap.rs exists");
+        for (name, value) in firmware_constants() {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("pub const {name}:")))
+                .unwrap_or_else(|| panic!("{path} does not define {name}"));
+            let lit = line.split('=').nth(1).unwrap().trim().trim_end_matches(';').replace('_', "");
+            let got = match lit.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => lit.parse(),
+            }
+            .unwrap_or_else(|e| panic!("{name} = {lit}: {e}"));
+            assert_eq!(got, value, "{path}: {name} is {got:#x}, hw says {value:#x}");
         }
     }
 
     #[test]
     fn clint_capacity_covers_sketch2k() {
         assert!(CLINT_MAX_HARTS >= 16384);
-        assert_eq!(CLINT_MTIMECMP + 8 * u64::from(CLINT_LEGACY_HARTS), CLINT_MTIME);
+        assert_eq!(
+            CLINT_MTIMECMP + 8 * u64::from(CLINT_LEGACY_HARTS),
+            CLINT_MTIME
+        );
     }
 }
