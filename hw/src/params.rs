@@ -170,7 +170,11 @@ pub struct MemoryConfig {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { size: 8 * 1024, ways: 4, line: 64 }
+        CacheConfig {
+            size: 8 * 1024,
+            ways: 4,
+            line: 64,
+        }
     }
 }
 
@@ -184,7 +188,11 @@ impl Default for TileConfig {
     fn default() -> Self {
         TileConfig {
             cores: 1,
-            l2: CacheConfig { size: 256 * 1024, ways: 8, line: 64 },
+            l2: CacheConfig {
+                size: 256 * 1024,
+                ways: 8,
+                line: 64,
+            },
             l2_banks: 4,
         }
     }
@@ -204,13 +212,19 @@ impl Default for CoreConfig {
 
 impl Default for HomeConfig {
     fn default() -> Self {
-        HomeConfig { directory_entries: 8192 }
+        HomeConfig {
+            directory_entries: 8192,
+        }
     }
 }
 
 impl Default for NocConfig {
     fn default() -> Self {
-        NocConfig { router_latency: 1, flit_bits: 64, buffer_flits: 4 }
+        NocConfig {
+            router_latency: 1,
+            flit_bits: 64,
+            buffer_flits: 4,
+        }
     }
 }
 
@@ -255,8 +269,14 @@ impl ChipConfig {
             "single" => ChipConfig {
                 name: "single".into(),
                 mesh: MeshConfig { x: 1, y: 1 },
-                core: CoreConfig { threads: 1, ..base.core.clone() },
-                memory: MemoryConfig { hbm_channels: 1, ..base.memory.clone() },
+                core: CoreConfig {
+                    threads: 1,
+                    ..base.core.clone()
+                },
+                memory: MemoryConfig {
+                    hbm_channels: 1,
+                    ..base.memory.clone()
+                },
                 ..base
             },
             "tiny" => base,
@@ -264,7 +284,10 @@ impl ChipConfig {
                 name: "u280".into(),
                 clock_mhz: 250.0,
                 mesh: MeshConfig { x: 4, y: 2 },
-                tile: TileConfig { cores: 4, ..base.tile.clone() },
+                tile: TileConfig {
+                    cores: 4,
+                    ..base.tile.clone()
+                },
                 memory: MemoryConfig {
                     dram_size: 8 << 30,
                     hbm_channels: 32,
@@ -279,12 +302,26 @@ impl ChipConfig {
                 mesh: MeshConfig { x: 16, y: 8 },
                 tile: TileConfig {
                     cores: 16,
-                    l2: CacheConfig { size: 512 * 1024, ways: 16, line: 64 },
+                    l2: CacheConfig {
+                        size: 512 * 1024,
+                        ways: 16,
+                        line: 64,
+                    },
                     l2_banks: 8,
                 },
-                core: CoreConfig { threads: 8, thread_groups: 2, ..base.core.clone() },
-                home: HomeConfig { directory_entries: 16384 },
-                noc: NocConfig { router_latency: 1, flit_bits: 128, buffer_flits: 4 },
+                core: CoreConfig {
+                    threads: 8,
+                    thread_groups: 2,
+                    ..base.core.clone()
+                },
+                home: HomeConfig {
+                    directory_entries: 16384,
+                },
+                noc: NocConfig {
+                    router_latency: 1,
+                    flit_bits: 128,
+                    buffer_flits: 4,
+                },
                 memory: MemoryConfig {
                     dram_size: 16 << 30,
                     hbm_channels: 128,
@@ -350,7 +387,9 @@ impl ChipConfig {
                 }
                 // An integer given for a float field is fine (clock_mhz=250).
                 *next = match (&*next, value) {
-                    (toml::Value::Float(_), toml::Value::Integer(i)) => toml::Value::Float(i as f64),
+                    (toml::Value::Float(_), toml::Value::Integer(i)) => {
+                        toml::Value::Float(i as f64)
+                    }
                     (_, v) => v,
                 };
                 break;
@@ -387,7 +426,11 @@ impl ChipConfig {
     pub fn hart_location(&self, hart: u32) -> (u32, u32, u32) {
         let thread = hart % self.core.threads;
         let core_global = hart / self.core.threads;
-        (core_global / self.tile.cores, core_global % self.tile.cores, thread)
+        (
+            core_global / self.tile.cores,
+            core_global % self.tile.cores,
+            thread,
+        )
     }
 
     /// Convert nanoseconds to core cycles (rounded up, at least 1 for a non-zero time).
@@ -398,10 +441,18 @@ impl ChipConfig {
     /// Check every parameter and every combination, before anything is built.
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn bad(field: &'static str, value: impl ToString, why: impl Into<String>) -> ConfigError {
-            ConfigError::Invalid { field, value: value.to_string(), why: why.into() }
+            ConfigError::Invalid {
+                field,
+                value: value.to_string(),
+                why: why.into(),
+            }
         }
         if !(self.clock_mhz.is_finite() && self.clock_mhz >= 1.0 && self.clock_mhz <= 10_000.0) {
-            return Err(bad("clock_mhz", self.clock_mhz, "must be between 1 and 10000 MHz"));
+            return Err(bad(
+                "clock_mhz",
+                self.clock_mhz,
+                "must be between 1 and 10000 MHz",
+            ));
         }
         if !(1..=64).contains(&self.mesh.x) {
             return Err(bad("mesh.x", self.mesh.x, "mesh columns must be 1..=64"));
@@ -410,13 +461,21 @@ impl ChipConfig {
             return Err(bad("mesh.y", self.mesh.y, "mesh rows must be 1..=64"));
         }
         if !(1..=64).contains(&self.tile.cores) {
-            return Err(bad("tile.cores", self.tile.cores, "cores per tile must be 1..=64"));
+            return Err(bad(
+                "tile.cores",
+                self.tile.cores,
+                "cores per tile must be 1..=64",
+            ));
         }
         if !(1..=8).contains(&self.core.threads) {
-            return Err(bad("core.threads", self.core.threads, "threads per core must be 1..=8"));
+            return Err(bad(
+                "core.threads",
+                self.core.threads,
+                "threads per core must be 1..=8",
+            ));
         }
         let g = self.core.thread_groups;
-        if g == 0 || self.core.threads % g != 0 {
+        if g == 0 || !self.core.threads.is_multiple_of(g) {
             return Err(bad(
                 "core.thread_groups",
                 g,
@@ -424,7 +483,11 @@ impl ChipConfig {
             ));
         }
         if self.core.store_buffer == 0 || self.core.store_buffer > 64 {
-            return Err(bad("core.store_buffer", self.core.store_buffer, "must be 1..=64"));
+            return Err(bad(
+                "core.store_buffer",
+                self.core.store_buffer,
+                "must be 1..=64",
+            ));
         }
         validate_cache("core.l1i", &self.core.l1i)?;
         validate_cache("core.l1d", &self.core.l1d)?;
@@ -447,17 +510,29 @@ impl ChipConfig {
             return Err(bad("home.directory_entries", 0, "must be at least 1"));
         }
         if !(1..=16).contains(&self.noc.router_latency) {
-            return Err(bad("noc.router_latency", self.noc.router_latency, "must be 1..=16"));
+            return Err(bad(
+                "noc.router_latency",
+                self.noc.router_latency,
+                "must be 1..=16",
+            ));
         }
         let f = self.noc.flit_bits;
         if !f.is_power_of_two() || !(32..=1024).contains(&f) {
-            return Err(bad("noc.flit_bits", f, "must be a power of two in 32..=1024"));
+            return Err(bad(
+                "noc.flit_bits",
+                f,
+                "must be a power of two in 32..=1024",
+            ));
         }
         if !(1..=64).contains(&self.noc.buffer_flits) {
-            return Err(bad("noc.buffer_flits", self.noc.buffer_flits, "must be 1..=64"));
+            return Err(bad(
+                "noc.buffer_flits",
+                self.noc.buffer_flits,
+                "must be 1..=64",
+            ));
         }
         let m = &self.memory;
-        if m.dram_size < (1 << 20) || m.dram_size % 4096 != 0 {
+        if m.dram_size < (1 << 20) || !m.dram_size.is_multiple_of(4096) {
             return Err(bad(
                 "memory.dram_size",
                 m.dram_size,
@@ -468,13 +543,25 @@ impl ChipConfig {
             return Err(bad("memory.dram_size", m.dram_size, "at most 1 TiB"));
         }
         if !(1..=1024).contains(&m.hbm_channels) {
-            return Err(bad("memory.hbm_channels", m.hbm_channels, "must be 1..=1024"));
+            return Err(bad(
+                "memory.hbm_channels",
+                m.hbm_channels,
+                "must be 1..=1024",
+            ));
         }
         if !(m.hbm_latency_ns.is_finite() && m.hbm_latency_ns >= 0.0 && m.hbm_latency_ns < 1e6) {
-            return Err(bad("memory.hbm_latency_ns", m.hbm_latency_ns, "must be 0..1e6 ns"));
+            return Err(bad(
+                "memory.hbm_latency_ns",
+                m.hbm_latency_ns,
+                "must be 0..1e6 ns",
+            ));
         }
         if !(m.hbm_channel_gbps.is_finite() && m.hbm_channel_gbps > 0.0) {
-            return Err(bad("memory.hbm_channel_gbps", m.hbm_channel_gbps, "must be > 0"));
+            return Err(bad(
+                "memory.hbm_channel_gbps",
+                m.hbm_channel_gbps,
+                "must be > 0",
+            ));
         }
         if self.harts() > crate::memmap::CLINT_MAX_HARTS {
             return Err(bad(
@@ -494,20 +581,25 @@ impl ChipConfig {
 fn validate_cache(field: &'static str, c: &CacheConfig) -> Result<(), ConfigError> {
     let err = |why: String| ConfigError::Invalid {
         field,
-        value: format!("{{ size = {}, ways = {}, line = {} }}", c.size, c.ways, c.line),
+        value: format!(
+            "{{ size = {}, ways = {}, line = {} }}",
+            c.size, c.ways, c.line
+        ),
         why,
     };
     if !c.line.is_power_of_two() || !(16..=256).contains(&c.line) {
         return Err(err("line must be a power of two in 16..=256 bytes".into()));
     }
     if !c.size.is_power_of_two() || c.size < u64::from(c.line) {
-        return Err(err("size must be a power of two of at least one line".into()));
+        return Err(err(
+            "size must be a power of two of at least one line".into()
+        ));
     }
     if c.ways == 0 || c.ways > 64 {
         return Err(err("ways must be 1..=64".into()));
     }
     let lines = c.size / u64::from(c.line);
-    if lines % u64::from(c.ways) != 0 || !(lines / u64::from(c.ways)).is_power_of_two() {
+    if !lines.is_multiple_of(u64::from(c.ways)) || !(lines / u64::from(c.ways)).is_power_of_two() {
         return Err(err(format!(
             "size/line/ways gives {} lines in {} ways: the set count must be a power of two",
             lines, c.ways
@@ -614,7 +706,11 @@ mod tests {
         assert_eq!(c.tile.l2.size, 512 * 1024);
         assert_eq!(c.name, "mine");
         let e = c.apply_override("core.thread=8").unwrap_err();
-        assert!(e.to_string().contains("unknown configuration key 'core.thread'"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("unknown configuration key 'core.thread'"),
+            "{e}"
+        );
         assert!(e.to_string().contains("threads"), "{e}");
         let e = c.apply_override("core=8").unwrap_err();
         assert!(e.to_string().contains("section"), "{e}");
@@ -635,11 +731,22 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("core.l1d"));
         let mut c = ChipConfig::preset("tiny").unwrap();
         c.core.thread_groups = 3;
-        assert!(c.validate().unwrap_err().to_string().contains("thread_groups"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("thread_groups"));
         let mut c = ChipConfig::preset("tiny").unwrap();
         c.memory.dram_size = 1000;
-        assert!(c.validate().unwrap_err().to_string().contains("memory.dram_size"));
-        assert!(ChipConfig::preset("huge").unwrap_err().to_string().contains("sketch2k"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("memory.dram_size"));
+        assert!(ChipConfig::preset("huge")
+            .unwrap_err()
+            .to_string()
+            .contains("sketch2k"));
     }
 
     #[test]
