@@ -139,14 +139,23 @@ mod tests {
 
     #[test]
     fn firmware_memory_map_mirrors_hw() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../firmware/runtime/src/memmap.rs");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../firmware/runtime/src/memmap.rs"
+        );
         let text = std::fs::read_to_string(path).expect("firmware/runtime/src/memmap.rs exists");
         for (name, value) in firmware_constants() {
             let line = text
                 .lines()
                 .find(|l| l.trim_start().starts_with(&format!("pub const {name}:")))
                 .unwrap_or_else(|| panic!("{path} does not define {name}"));
-            let lit = line.split('=').nth(1).unwrap().trim().trim_end_matches(';').replace('_', "");
+            let lit = line
+                .split('=')
+                .nth(1)
+                .unwrap()
+                .trim()
+                .trim_end_matches(';')
+                .replace('_', "");
             let got = match lit.strip_prefix("0x") {
                 Some(h) => u64::from_str_radix(h, 16),
                 None => lit.parse(),

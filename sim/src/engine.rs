@@ -108,7 +108,7 @@ impl Machine {
         let mut active: Vec<u32> = (0..n as u32).collect();
         let mut commit = Commit::default();
         let mut cycle: u64 = 0;
-        let mut deadline = self.platform.clint.next_deadline();
+        let mut deadline = self.platform.clint.next_deadline(0);
         let mut retired_total: u64 = 0;
         let mut next_progress = PROGRESS_EVERY;
         let result = loop {
@@ -119,25 +119,21 @@ impl Machine {
                 });
             }
             self.platform.cycle = cycle;
-            if self.platform.clint.dirty || cycle >= deadline {
+            if cycle >= deadline {
+                self.platform.clint.collect_expired(cycle);
+            }
+            if self.platform.clint.dirty() {
                 self.refresh_interrupts(cycle, &mut active);
-                deadline = self.platform.clint.next_deadline();
-                if deadline <= cycle {
-                    // Timers already expired stay pending; look for the next later one only
-                    // when the guest writes a CLINT register again.
-                    deadline = u64::MAX;
-                }
+                deadline = self.platform.clint.next_deadline(cycle);
             }
             if active.is_empty() {
-                let next = self.platform.clint.next_deadline();
-                if next == u64::MAX || next <= cycle {
+                if deadline == u64::MAX {
                     break Err(SimError::Deadlock {
                         cycle,
                         pc0: self.harts[0].pc,
                     });
                 }
-                cycle = next.min(opts.max_cycles);
-                deadline = next;
+                cycle = deadline.min(opts.max_cycles);
                 continue;
             }
             let ctx = Ctx {
@@ -205,26 +201,35 @@ impl Machine {
         Ok((exit, RunStats::new(&self.cfg, cycle, stats)))
     }
 
-    /// Re-read the CLINT lines into every hart's `mip` and wake harts that have work.
+    /// Re-read the CLINT lines of the harts whose lines may have changed (all of them after a
+    /// timer deadline or an `mtime` write) into their `mip`, and wake harts that have work.
     fn refresh_interrupts(&mut self, cycle: u64, active: &mut Vec<u32>) {
-        self.platform.clint.dirty = false;
-        let mut woke = false;
-        for hart in self.harts.iter_mut() {
-            let lines = self.platform.clint.mip(hart.id, cycle);
+        let clint = &mut self.platform.clint;
+        let all = std::mem::take(&mut clint.all_changed);
+        let mut changed = std::mem::take(&mut clint.changed);
+        if all {
+            changed.clear();
+            changed.extend(0..self.harts.len() as u32);
+        }
+        let n_active = active.len();
+        for &h in &changed {
+            let hart = &mut self.harts[h as usize];
+            let lines = clint.mip(h, cycle);
             hart.csr.mip = (hart.csr.mip & !(irq::MSI | irq::MTI)) | lines;
             if hart.state == RunState::WaitForInterrupt && hart.csr.mip & hart.csr.mie != 0 {
                 hart.state = RunState::Running;
-                woke = true;
+                active.push(h);
             }
         }
-        if woke {
-            active.clear();
-            active.extend(
-                self.harts
-                    .iter()
-                    .filter(|h| h.state == RunState::Running)
-                    .map(|h| h.id),
-            );
+        if active.len() != n_active {
+            // Keep mhartid order (determinism); the active list is usually short.
+            active.sort_unstable();
+            active.dedup();
+        }
+        changed.clear();
+        if !all {
+            // Hand the allocation back for reuse.
+            clint.changed = changed;
         }
     }
 

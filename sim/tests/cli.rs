@@ -79,7 +79,10 @@ fn finisher_and_htif_exit_codes() {
 
 #[test]
 fn unhandled_trap_names_hart_pc_and_cause() {
-    let elf = assemble("ecall", ".section .text.init\n.globl _start\n_start:\n nop\n ecall\n");
+    let elf = assemble(
+        "ecall",
+        ".section .text.init\n.globl _start\n_start:\n nop\n ecall\n",
+    );
     let o = strand(&["run", "--preset", "single"], Some(&elf));
     assert_eq!(o.status.code(), Some(125));
     let e = stderr(&o);
@@ -97,20 +100,32 @@ fn unhandled_trap_names_hart_pc_and_cause() {
     let o = strand(&["run", "--preset", "tiny"], Some(&elf));
     assert_eq!(o.status.code(), Some(125));
     let e = stderr(&o);
-    assert!(e.contains("hart 5: unhandled exception: load access fault (mcause=5)"), "{e}");
+    assert!(
+        e.contains("hart 5: unhandled exception: load access fault (mcause=5)"),
+        "{e}"
+    );
     assert!(e.contains("mtval=0x40000000"), "{e}");
 }
 
 #[test]
 fn max_cycles_and_deadlock() {
-    let elf = assemble("spin", ".section .text.init\n.globl _start\n_start:\n1: j 1b\n");
-    let o = strand(&["run", "--preset", "tiny", "--max-cycles", "1000"], Some(&elf));
+    let elf = assemble(
+        "spin",
+        ".section .text.init\n.globl _start\n_start:\n1: j 1b\n",
+    );
+    let o = strand(
+        &["run", "--preset", "tiny", "--max-cycles", "1000"],
+        Some(&elf),
+    );
     assert_eq!(o.status.code(), Some(124));
     let e = stderr(&o);
     assert!(e.contains("stopped after 1000 cycles"), "{e}");
     assert!(e.contains("hart 0 running at pc=0x0000000080000000"), "{e}");
 
-    let elf = assemble("wfi", ".section .text.init\n.globl _start\n_start:\n wfi\n j _start\n");
+    let elf = assemble(
+        "wfi",
+        ".section .text.init\n.globl _start\n_start:\n wfi\n j _start\n",
+    );
     let o = strand(&["run", "--preset", "tiny"], Some(&elf));
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("deadlock"), "{}", stderr(&o));
@@ -130,7 +145,10 @@ fn timer_interrupt_wakes_wfi() {
          bad:\n li t0, 0x100000\n li t1, (9 << 16) | 0x3333\n sw t1, 0(t0)\n"
     );
     let elf = assemble("timer", &asm);
-    let o = strand(&["run", "--preset", "single", "--max-cycles", "100000"], Some(&elf));
+    let o = strand(
+        &["run", "--preset", "single", "--max-cycles", "100000"],
+        Some(&elf),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -150,7 +168,10 @@ fn software_interrupt_wakes_other_harts() {
          .data\n.align 3\ncount: .word 0\n"
     );
     let elf = assemble("ipi", &asm);
-    let o = strand(&["run", "--preset", "tiny", "--max-cycles", "100000"], Some(&elf));
+    let o = strand(
+        &["run", "--preset", "tiny", "--max-cycles", "100000"],
+        Some(&elf),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -159,22 +180,35 @@ fn bad_input_gets_clear_errors() {
     let dir = case_dir("cli", "bad-input");
     let o = strand(&["run", "--preset", "huge", "x.elf"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown preset 'huge'; choose one of: single, tiny, u280, sketch2k"));
+    assert!(
+        stderr(&o).contains("unknown preset 'huge'; choose one of: single, tiny, u280, sketch2k")
+    );
 
     let o = strand(&["run", "--set", "core.thread=2", "x.elf"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown configuration key 'core.thread'"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown configuration key 'core.thread'"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = strand(&["run", "--set", "core.threads=9", "x.elf"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("core.threads = 9: threads per core must be 1..=8"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("core.threads = 9: threads per core must be 1..=8"),
+        "{}",
+        stderr(&o)
+    );
 
     let cfg = dir.join("bad.toml");
     std::fs::write(&cfg, "[mesh]\nx = 2\nz = 3\n").unwrap();
     let o = strand(&["run", "--config", cfg.to_str().unwrap(), "x.elf"], None);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("bad.toml") && e.contains("unknown field `z`"), "{e}");
+    assert!(
+        e.contains("bad.toml") && e.contains("unknown field `z`"),
+        "{e}"
+    );
 
     let junk = dir.join("junk.elf");
     std::fs::write(&junk, b"definitely not an elf file").unwrap();
@@ -190,7 +224,10 @@ fn bad_input_gets_clear_errors() {
 
 #[test]
 fn stats_and_resolved_config_are_written() {
-    let elf = assemble("stats", &format!(".section .text.init\n.globl _start\n_start:\n{EXIT_FINISHER}"));
+    let elf = assemble(
+        "stats",
+        &format!(".section .text.init\n.globl _start\n_start:\n{EXIT_FINISHER}"),
+    );
     let dir = elf.parent().unwrap();
     let stats = dir.join("stats.json");
     let cfg = dir.join("resolved.toml");
@@ -209,7 +246,8 @@ fn stats_and_resolved_config_are_written() {
         Some(&elf),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     assert_eq!(json["config"]["core"]["threads"], 2);
     assert_eq!(json["chip"]["tile"][1]["core"][0]["thread"][1]["hart"], 3);
     assert!(json["chip"]["retired"].as_u64().unwrap() >= 3);

@@ -23,11 +23,46 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { name: "hello-single", elf: "hello", preset: "single", harts: 1, bootargs: "", expect_code: 0 },
-    Case { name: "hello-tiny", elf: "hello", preset: "tiny", harts: 8, bootargs: "", expect_code: 0 },
-    Case { name: "hello-panic", elf: "hello", preset: "tiny", harts: 8, bootargs: "panic=1", expect_code: 101 },
-    Case { name: "amo-litmus-tiny", elf: "amo-litmus", preset: "tiny", harts: 8, bootargs: "iters=300", expect_code: 0 },
-    Case { name: "amo-litmus-single", elf: "amo-litmus", preset: "single", harts: 1, bootargs: "iters=100", expect_code: 0 },
+    Case {
+        name: "hello-single",
+        elf: "hello",
+        preset: "single",
+        harts: 1,
+        bootargs: "",
+        expect_code: 0,
+    },
+    Case {
+        name: "hello-tiny",
+        elf: "hello",
+        preset: "tiny",
+        harts: 8,
+        bootargs: "",
+        expect_code: 0,
+    },
+    Case {
+        name: "hello-panic",
+        elf: "hello",
+        preset: "tiny",
+        harts: 8,
+        bootargs: "panic=1",
+        expect_code: 101,
+    },
+    Case {
+        name: "amo-litmus-tiny",
+        elf: "amo-litmus",
+        preset: "tiny",
+        harts: 8,
+        bootargs: "iters=300",
+        expect_code: 0,
+    },
+    Case {
+        name: "amo-litmus-single",
+        elf: "amo-litmus",
+        preset: "single",
+        harts: 1,
+        bootargs: "iters=100",
+        expect_code: 0,
+    },
     Case {
         name: "ptr-chase-tiny",
         elf: "ptr-chase",
@@ -47,7 +82,9 @@ const CASES: &[Case] = &[
 ];
 
 fn firmware(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/firmware").join(format!("{name}.elf"));
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../build/firmware")
+        .join(format!("{name}.elf"));
     assert!(
         p.is_file(),
         "{} is missing: build the firmware with scripts/build-firmware (scripts/test does)",
@@ -76,16 +113,34 @@ fn firmware_matches_qemu() {
         let elf = firmware(c.elf);
         let s = run_logged(
             Command::new(strand)
-                .args(["run", "--quiet", "--preset", c.preset, "--append", c.bootargs])
+                .args([
+                    "run", "--quiet", "--preset", c.preset, "--append", c.bootargs,
+                ])
                 .arg(&elf),
             &dir,
             "strand",
             Duration::from_secs(120),
         );
         let mut q = Command::new(&qemu);
-        q.args(["-machine", "virt", "-bios", "none", "-nographic", "-monitor", "none"])
-            .args(["-serial", "stdio", "-m", "256M", "-smp", &c.harts.to_string(), "-kernel"])
-            .arg(&elf);
+        q.args([
+            "-machine",
+            "virt",
+            "-bios",
+            "none",
+            "-nographic",
+            "-monitor",
+            "none",
+        ])
+        .args([
+            "-serial",
+            "stdio",
+            "-m",
+            "256M",
+            "-smp",
+            &c.harts.to_string(),
+            "-kernel",
+        ])
+        .arg(&elf);
         if !c.bootargs.is_empty() {
             q.args(["-append", c.bootargs]);
         }
@@ -93,10 +148,20 @@ fn firmware_matches_qemu() {
         let mut problems = Vec::new();
         let code = |r: &support::RunResult| r.status.and_then(|s| s.code());
         if code(&s) != Some(c.expect_code) {
-            problems.push(format!("strand exit {:?}, expected {}\n{}", code(&s), c.expect_code, s.tail(1500)));
+            problems.push(format!(
+                "strand exit {:?}, expected {}\n{}",
+                code(&s),
+                c.expect_code,
+                s.tail(1500)
+            ));
         }
         if code(&r) != Some(c.expect_code) {
-            problems.push(format!("qemu exit {:?}, expected {}\n{}", code(&r), c.expect_code, r.tail(1500)));
+            problems.push(format!(
+                "qemu exit {:?}, expected {}\n{}",
+                code(&r),
+                c.expect_code,
+                r.tail(1500)
+            ));
         }
         let (so, qo) = (deterministic(&s.stdout), deterministic(&r.stdout));
         if so != qo {

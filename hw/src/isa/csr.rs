@@ -42,7 +42,9 @@ csrs! {
 
 /// Name of a CSR number (`"unknown"` if not implemented).
 pub fn name(num: u16) -> &'static str {
-    CSRS.iter().find(|c| c.num == num).map_or("unknown", |c| c.name)
+    CSRS.iter()
+        .find(|c| c.num == num)
+        .map_or("unknown", |c| c.name)
 }
 
 /// Whether a CSR number is read-only by encoding (bits 11:10 == 0b11).

@@ -280,7 +280,14 @@ pub fn decode(raw: u32) -> Insn {
         Format::Amo => ((x >> 25) & 3) as i64,
         Format::R | Format::None => 0,
     };
-    Insn { op, rd, rs1, rs2, imm, raw }
+    Insn {
+        op,
+        rd,
+        rs1,
+        rs2,
+        imm,
+        raw,
+    }
 }
 
 /// Find the table row whose mask/match accepts `raw`.
@@ -304,7 +311,12 @@ static BUCKETS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
 fn build_buckets() -> Vec<Vec<u8>> {
     let mut b = vec![Vec::new(); 32];
     for (i, row) in TABLE.iter().enumerate() {
-        debug_assert_eq!(row.mask & 0x7f, 0x7f, "{}: every row fixes the opcode", row.name);
+        debug_assert_eq!(
+            row.mask & 0x7f,
+            0x7f,
+            "{}: every row fixes the opcode",
+            row.name
+        );
         b[((row.match_ >> 2) & 31) as usize].push(i as u8);
     }
     b
@@ -318,7 +330,12 @@ mod tests {
     fn table_is_consistent() {
         for (i, row) in TABLE.iter().enumerate() {
             assert_eq!(row.op as usize, i, "{} is out of order", row.name);
-            assert_eq!(row.match_ & !row.mask, 0, "{}: match has bits outside mask", row.name);
+            assert_eq!(
+                row.match_ & !row.mask,
+                0,
+                "{}: match has bits outside mask",
+                row.name
+            );
         }
         // No two rows accept the same pattern: a row's match must fail every other row.
         for a in TABLE {

@@ -2,7 +2,7 @@
 //!
 //! | CSR | behaviour (WARL rules as Spike implements them for an M-only hart) |
 //! |---|---|
-//! | `mstatus` | writable MIE, MPIE, TW; MPP reads 0 until written, then is forced to M (3) |
+//! | `mstatus` | writable MIE, MPIE; MPP reads M (3) from reset on (TW needs U-mode: read-only 0) |
 //! | `misa` | `0x8000_0000_0000_1101` (RV64 A I M), writes ignored |
 //! | `mie` | writable MSIE, MTIE, MEIE |
 //! | `mip` | MSIP/MTIP/MEIP reflect the CLINT/external lines; writes ignored |
@@ -20,8 +20,7 @@ use strand_hw::isa::csr::{self, irq, mstatus};
 /// `misa` of an RV64IMA hart.
 pub const MISA: u64 = (2 << 62) | (1 << 0) | (1 << 8) | (1 << 12);
 
-const MSTATUS_TW: u64 = 1 << 21;
-const MSTATUS_WRITABLE: u64 = mstatus::MIE | mstatus::MPIE | mstatus::MPP | MSTATUS_TW;
+const MSTATUS_WRITABLE: u64 = mstatus::MIE | mstatus::MPIE | mstatus::MPP;
 const MIE_WRITABLE: u64 = irq::MSI | irq::MTI | irq::MEI;
 
 /// The CSRs of one hart (counters included).

@@ -68,7 +68,16 @@ pub fn execute_insn(
     let rs2 = hart.x[i.rs2 as usize];
     let imm = i.imm as u64;
     let mut next = pc.wrapping_add(4);
-    let illegal = || exc(cause::ILLEGAL_INSTRUCTION, u64::from(i.raw));
+    // mtval = the instruction bits; an encoding whose low bits are not 0b11 is 16 bits long
+    // (C is not implemented), so only those 16 bits, as Spike reports them.
+    let illegal = || {
+        let bits = if i.raw & 3 == 3 {
+            i.raw
+        } else {
+            i.raw & 0xffff
+        };
+        exc(cause::ILLEGAL_INSTRUCTION, u64::from(bits))
+    };
     let sx32 = |v: u64| v as i32 as i64 as u64;
 
     let rd_val: Option<u64> = match i.op {

@@ -77,6 +77,8 @@ impl Hart {
             pc: entry,
             csr: Csrs {
                 mhartid: u64::from(id),
+                // Spike: MPP reads M from reset (M is the only privilege there is).
+                mstatus: mstatus::MPP,
                 ..Csrs::default()
             },
             id,

@@ -7,6 +7,7 @@
 //! timer line of hart `h` is `mtime >= mtimecmp[h]`; `mtimecmp` resets to `u64::MAX` (no
 //! interrupt), `msip` to 0.
 
+use std::collections::BTreeSet;
 use strand_hw::isa::csr::irq;
 use strand_hw::memmap::*;
 
@@ -16,10 +17,15 @@ pub struct Clint {
     mtimecmp: Vec<u64>,
     clock_hz: u64,
     mtime_offset: u64,
-    /// Earliest `mtimecmp` (cached; `u64::MAX` when no timer is armed).
-    min_cmp: u64,
-    /// Set when an interrupt line may have changed; the engine then re-reads [`Clint::mip`].
-    pub dirty: bool,
+    /// Armed timers `(mtimecmp, hart)`, ordered by compare value.
+    timers: BTreeSet<(u64, u32)>,
+    /// `mtime` up to which expired timers have been reported through `changed`.
+    scanned_to: u64,
+    /// Harts whose `msip`/`mtimecmp` the guest wrote since the engine last looked: their
+    /// interrupt lines may have changed, and the engine re-reads [`Clint::mip`] for them.
+    pub changed: Vec<u32>,
+    /// Set when `mtime` was written: every hart's timer line may have changed.
+    pub all_changed: bool,
 }
 
 /// Which register an offset names.
@@ -37,9 +43,17 @@ impl Clint {
             mtimecmp: vec![u64::MAX; harts as usize],
             clock_hz,
             mtime_offset: 0,
-            min_cmp: u64::MAX,
-            dirty: false,
+            timers: BTreeSet::new(),
+            scanned_to: 0,
+            changed: Vec::new(),
+            all_changed: false,
         }
+    }
+
+    /// Whether some interrupt line may have changed since the engine last looked.
+    #[inline]
+    pub fn dirty(&self) -> bool {
+        self.all_changed || !self.changed.is_empty()
     }
 
     /// `mtime` at core cycle `cycle`.
@@ -49,17 +63,40 @@ impl Clint {
             .wrapping_add(self.mtime_offset)
     }
 
-    /// The first core cycle at which some timer fires (`u64::MAX` if none is armed).
-    pub fn next_deadline(&self) -> u64 {
-        if self.min_cmp == u64::MAX {
-            return u64::MAX;
-        }
-        let t = self.min_cmp.wrapping_sub(self.mtime_offset);
-        if self.min_cmp < self.mtime_offset {
+    /// The first core cycle at which `mtime` reaches `t`.
+    fn cycle_of(&self, t: u64) -> u64 {
+        let Some(ticks) = t.checked_sub(self.mtime_offset) else {
             return 0;
-        }
-        let c = (u128::from(t) * u128::from(self.clock_hz)).div_ceil(u128::from(TIMEBASE_HZ));
+        };
+        let c = (u128::from(ticks) * u128::from(self.clock_hz)).div_ceil(u128::from(TIMEBASE_HZ));
         u64::try_from(c).unwrap_or(u64::MAX)
+    }
+
+    /// The first core cycle after `cycle` at which an armed timer that has not yet fired fires
+    /// (`u64::MAX` if there is none).
+    pub fn next_deadline(&self, cycle: u64) -> u64 {
+        let now = self.mtime(cycle);
+        match self.timers.range((now.saturating_add(1), 0)..).next() {
+            Some(&(t, _)) => self.cycle_of(t).max(cycle + 1),
+            None => u64::MAX,
+        }
+    }
+
+    /// Report every hart whose timer fired since the last call (up to `cycle`) in `changed`.
+    pub fn collect_expired(&mut self, cycle: u64) {
+        let now = self.mtime(cycle);
+        if now < self.scanned_to {
+            // mtime was written backwards: everything may have changed.
+            self.all_changed = true;
+        } else {
+            let from = self.scanned_to;
+            self.changed.extend(
+                self.timers
+                    .range((from, 0)..=(now, u32::MAX))
+                    .map(|&(_, h)| h),
+            );
+        }
+        self.scanned_to = now;
     }
 
     /// The CLINT-driven `mip` bits (MSIP, MTIP) of `hart` at `cycle`.
@@ -130,18 +167,25 @@ impl Clint {
             Some(Reg::Msip(h)) => {
                 let v = merge(u64::from(self.msip[h]), off & 3);
                 self.msip[h] = (v & 1) as u32;
+                self.changed.push(h as u32);
             }
             Some(Reg::Mtimecmp(h, b)) => {
-                self.mtimecmp[h] = merge(self.mtimecmp[h], b);
-                self.min_cmp = self.mtimecmp.iter().copied().min().unwrap_or(u64::MAX);
+                let old = self.mtimecmp[h];
+                let new = merge(old, b);
+                self.mtimecmp[h] = new;
+                self.timers.remove(&(old, h as u32));
+                if new != u64::MAX {
+                    self.timers.insert((new, h as u32));
+                }
+                self.changed.push(h as u32);
             }
             Some(Reg::Mtime(b)) => {
                 let now = self.mtime(cycle);
                 let new = merge(now, b);
                 self.mtime_offset = self.mtime_offset.wrapping_add(new.wrapping_sub(now));
+                self.all_changed = true;
             }
         }
-        self.dirty = true;
         true
     }
 }
@@ -153,9 +197,17 @@ mod tests {
     #[test]
     fn timer_fires_at_the_computed_cycle() {
         let mut c = Clint::new(4, 500_000_000); // 50 cycles per mtime tick
-        assert_eq!(c.next_deadline(), u64::MAX);
+        assert_eq!(c.next_deadline(0), u64::MAX);
         assert!(c.write(CLINT_MTIMECMP + 8 * 2, 8, 10, 0));
-        assert_eq!(c.next_deadline(), 500);
+        assert_eq!(c.next_deadline(0), 500);
+        // A second, later timer is found once the first has fired.
+        assert!(c.write(CLINT_MTIMECMP + 8 * 3, 8, 20, 0));
+        assert_eq!(c.next_deadline(600), 1000);
+        c.changed.clear();
+        c.collect_expired(700);
+        assert_eq!(c.changed, vec![2]);
+        c.collect_expired(1000);
+        assert_eq!(c.changed, vec![2, 3]);
         assert_eq!(c.mip(2, 499), 0);
         assert_eq!(c.mip(2, 500), irq::MTI);
         assert_eq!(c.mip(1, 500), 0);

@@ -88,6 +88,7 @@ pub fn generate(seed: u64) -> Program {
         text: String::new(),
         labels: 0,
         counts: BTreeMap::new(),
+        recent: [1, 2, 5, 6],
     };
     g.program(seed);
     Program {
@@ -145,6 +146,8 @@ struct Gen {
     text: String,
     labels: u32,
     counts: BTreeMap<String, usize>,
+    /// The last few destinations handed out (see [`Gen::rs`]).
+    recent: [u8; 4],
 }
 
 /// The kinds of top-level items and their relative weights.
@@ -163,6 +166,9 @@ enum Item {
     Loop,
     Jal,
     Jalr,
+    MretDirect,
+    StoreLoad,
+    FarJump,
     Csr,
     CsrIllegal,
     System,
@@ -187,6 +193,9 @@ const ITEMS: &[(Item, u32)] = &[
     (Item::Loop, 3),
     (Item::Jal, 2),
     (Item::Jalr, 2),
+    (Item::MretDirect, 1),
+    (Item::StoreLoad, 3),
+    (Item::FarJump, 1),
     (Item::Csr, 9),
     (Item::CsrIllegal, 2),
     (Item::System, 2),
@@ -265,6 +274,8 @@ impl Gen {
         loop {
             let r = self.rng.range(1, 31) as u8;
             if r != DP && r != LC && !avoid.contains(&r) {
+                self.recent.rotate_right(1);
+                self.recent[0] = r;
                 return r;
             }
         }
@@ -279,9 +290,15 @@ impl Gen {
         }
     }
 
-    /// A source: any register.
+    /// A source: any register, but often one written in the last few instructions, so that
+    /// back-to-back dependencies (forwarding, load-use, mul/div-use) are common.
     fn rs(&mut self) -> u8 {
-        self.rng.range(0, 31) as u8
+        if self.rng.chance(35) {
+            let recent = self.recent;
+            self.rng.pick(&recent)
+        } else {
+            self.rng.range(0, 31) as u8
+        }
     }
 
     fn imm12(&mut self) -> i64 {
@@ -436,6 +453,9 @@ impl Gen {
             Item::Loop => self.backward_loop(),
             Item::Jal => self.jal(),
             Item::Jalr => self.jalr(),
+            Item::MretDirect => self.mret_direct(),
+            Item::StoreLoad => self.store_load_overlap(),
+            Item::FarJump => self.far_jumps(),
             Item::Csr => self.csr(),
             Item::CsrIllegal => self.csr_illegal(),
             Item::System => self.system(),

@@ -99,6 +99,19 @@ impl Gen {
             self.class("misaligned-load");
         }
         let off = self.data_offset(size, mis);
+        if self.rng.chance(20) {
+            // Through another base register, often overwritten by the load itself.
+            self.class("load-rd-is-base");
+            let base = self.rd_nz(&[]);
+            let mut small = self.rng.range(-64, 64);
+            if !(-2048..=2047).contains(&(off - small)) {
+                small = 0;
+            }
+            self.ins("addi", &format!("{}, {}, {}", x(base), x(DP), off - small));
+            let rd = if self.rng.chance(60) { base } else { self.rd() };
+            self.ins(op, &format!("{}, {small}({})", x(rd), x(base)));
+            return;
+        }
         let rd = self.rd();
         self.ins(op, &format!("{}, {off}({})", x(rd), x(DP)));
     }
@@ -112,6 +125,45 @@ impl Gen {
         let off = self.data_offset(size, mis);
         let src = self.rs();
         self.ins(op, &format!("{}, {off}({})", x(src), x(DP)));
+    }
+
+    /// A store (or AMO) and then a load (or AMO) that overlap within one doubleword, with at
+    /// most two ALU ops between: store-to-load forwarding, partial overlaps, sign extension.
+    pub(super) fn store_load_overlap(&mut self) {
+        self.class("store-load-overlap");
+        let dword = self.data_offset(8, false);
+        let (sop, ssize) = self.rng.pick(STORES);
+        let soff = dword + (self.rng.below(8 / ssize) * ssize) as i64;
+        if self.rng.chance(20) {
+            let (a, _) = self.data_address_at(dword);
+            let op = format!("{}.d", self.rng.pick(AMOS));
+            let (rd, src) = (self.rd_avoid(&[a]), self.rs());
+            self.ins(&op, &format!("{}, {}, ({})", x(rd), x(src), x(a)));
+        } else {
+            let src = self.rs();
+            self.ins(sop, &format!("{}, {soff}({})", x(src), x(DP)));
+        }
+        for _ in 0..self.rng.below(3) {
+            self.alu_rr(&[]);
+        }
+        let (lop, lsize) = self.rng.pick(LOADS);
+        let loff = dword + (self.rng.below(8 / lsize) * lsize) as i64;
+        if self.rng.chance(15) {
+            let (a, _) = self.data_address_at(dword);
+            let op = format!("{}.d", self.rng.pick(AMOS));
+            let (rd, src) = (self.rd(), self.rs());
+            self.ins(&op, &format!("{}, {}, ({})", x(rd), x(src), x(a)));
+        } else {
+            let rd = self.rd();
+            self.ins(lop, &format!("{}, {loff}({})", x(rd), x(DP)));
+        }
+    }
+
+    /// `addi rA, gp, off`; returns rA.
+    pub(super) fn data_address_at(&mut self, off: i64) -> (u8, i64) {
+        let r = self.rd_nz(&[]);
+        self.ins("addi", &format!("{}, {}, {off}", x(r), x(DP)));
+        (r, off)
     }
 
     /// Put an unmapped address (0x0..0xf8 or 0x4000_0000..) into a fresh register.
@@ -131,6 +183,20 @@ impl Gen {
     }
 
     pub(super) fn unmapped(&mut self) {
+        if self.rng.chance(15) {
+            // Misaligned and unmapped: Spike reports the misalignment (checked first).
+            self.class("misaligned-unmapped");
+            let base = self.unmapped_base();
+            let (op, size) = self.rng.pick(&[("lw", 4), ("ld", 8), ("sh", 2), ("sd", 8)]);
+            let off = self.rng.range(1, size - 1);
+            let reg = if op.starts_with('l') {
+                self.rd()
+            } else {
+                self.rs()
+            };
+            self.ins(op, &format!("{}, {off}({})", x(reg), x(base)));
+            return;
+        }
         match self.rng.below(5) {
             0 => {
                 self.class("access-fault-load");
@@ -295,6 +361,34 @@ impl Gen {
             0 => self.ins("bne", &format!("{}, x0, {l}", x(LC))),
             1 => self.ins("blt", &format!("x0, {}, {l}", x(LC))),
             _ => self.ins("bltu", &format!("x0, {}, {l}", x(LC))),
+        }
+    }
+
+    /// Branches and jumps over a zero-filled gap (never executed): large positive and negative
+    /// offsets for every branch kind and for JAL.
+    pub(super) fn far_jumps(&mut self) {
+        self.class("far-branch");
+        let op = self.rng.pick(BRANCHES);
+        let (a, b) = (self.rs(), self.rs());
+        let gap = self.rng.range(256, 1000) * 4;
+        let (start, back, done) = (self.new_label(), self.new_label(), self.new_label());
+        if self.rng.chance(50) {
+            // Forward: taken -> `done` by the branch, not taken -> `done` by a far JAL.
+            let rd = self.link_reg();
+            self.ins(op, &format!("{}, {}, {done}", x(a), x(b)));
+            self.ins("jal", &format!("{}, {done}", x(rd)));
+            self.raw(&format!("    .skip {gap}"));
+            self.place(&done);
+        } else {
+            // Backward: a branch back over the gap to a JAL forward over it again.
+            self.ins("jal", &format!("x0, {start}"));
+            self.place(&back);
+            let rd = self.link_reg();
+            self.ins("jal", &format!("{}, {done}", x(rd)));
+            self.raw(&format!("    .skip {gap}"));
+            self.place(&start);
+            self.ins(op, &format!("{}, {}, {back}", x(a), x(b)));
+            self.place(&done);
         }
     }
 

@@ -121,8 +121,16 @@ impl Gen {
                     self.ins(op, &format!("{}, {name}, {}", x(rd), x(src)));
                 }
                 if kind == CsrUse::Tvec && writes {
+                    // Back to the handler; sometimes in vectored mode, where exceptions still
+                    // go to the base address.
                     let t = self.rd_nz(&[]);
-                    self.ins("lla", &format!("{}, trap_handler", x(t)));
+                    let mode = if self.rng.chance(40) {
+                        self.class("mtvec-vectored");
+                        1
+                    } else {
+                        0
+                    };
+                    self.ins("lla", &format!("{}, trap_handler + {mode}", x(t)));
                     self.ins("csrw", &format!("mtvec, {}", x(t)));
                 }
             }
@@ -177,7 +185,7 @@ impl Gen {
         let rs2 = (r >> 20) & 0x1f;
         let f3 = (r >> 12) & 7;
         let regs = (rs2 << 20) | (rs1 << 15) | (rd << 7);
-        match self.rng.below(12) {
+        match self.rng.below(15) {
             0 => 0,
             // A 16-bit encoding (C is not implemented): Spike reports only the low 16 bits in mtval.
             1 => (r & !3) | self.rng.below(3) as u32,
@@ -252,6 +260,37 @@ impl Gen {
                     (f5 << 27) | regs | (self.rng.pick(&[4, 5, 6, 7]) << 12) | 0x2f
                 }
             }
+            // Privileged instructions of modes and extensions this hart does not have: SRET,
+            // URET, DRET (outside debug mode), MNRET, SFENCE.VMA, HFENCE.*, WRS.NTO/STO.
+            12 => {
+                let fixed = self.rng.pick(&[
+                    0x1020_0073,
+                    0x0020_0073,
+                    0x7b20_0073,
+                    0x7020_0073,
+                    0x2200_0073,
+                    0x6200_0073,
+                    0x00d0_0073,
+                    0x01d0_0073,
+                ]);
+                if self.rng.chance(30) {
+                    // sfence.vma rs1, rs2
+                    0x1200_0073 | (rs2 << 20) | (rs1 << 15)
+                } else {
+                    fixed
+                }
+            }
+            // SYSTEM funct3 4 (hypervisor loads/stores, no H).
+            13 => (r & !0x707f) | (4 << 12) | 0x73,
+            // OP-IMM-32 funct3 2/3/4/6/7, JALR funct3 != 0, OP-32 funct7 0 with funct3 2/3/4/6/7.
+            14 => {
+                let f3 = self.rng.pick(&[2, 3, 4, 6, 7]);
+                match self.rng.below(3) {
+                    0 => (r & !0x707f) | (f3 << 12) | 0x1b,
+                    1 => (r & !0x707f) | (self.rng.range(1, 7) as u32) << 12 | 0x67,
+                    _ => regs | (f3 << 12) | 0x3b,
+                }
+            }
             // LR with rs2 != 0.
             _ => {
                 let rs2 = if rs2 == 0 { 1 } else { rs2 };
@@ -266,6 +305,15 @@ impl Gen {
     }
 
     pub(super) fn fence(&mut self) {
+        if self.rng.chance(15) {
+            // FENCE / FENCE.I with random fm, rs1, rd and imm fields: reserved, and "base
+            // implementations shall ignore" them, so these are still plain fences.
+            self.class("fence-reserved-fields");
+            let r = self.rng.next_u64() as u32 & !0x707f;
+            let word = r | self.rng.pick(&[0x000f, 0x100f]);
+            self.ins(".word", &format!("{word:#010x}"));
+            return;
+        }
         match self.rng.below(6) {
             0 => self.ins("fence", ""),
             1 => self.ins("fence.tso", ""),
@@ -282,6 +330,23 @@ impl Gen {
         }
     }
 
+    /// MRET outside the handler: MPIE cleared first (so MIE stays 0), mepc := a label ahead,
+    /// sometimes with bit 1 set (mepc reads it as 0 without C).
+    pub(super) fn mret_direct(&mut self) {
+        self.class("mret-direct");
+        let t = self.rd_nz(&[]);
+        self.li(t, 0x80);
+        self.ins("csrc", &format!("mstatus, {}", x(t)));
+        let l = self.new_label();
+        let adj = self.rng.pick(&[0, 0, 2]);
+        self.ins("lla", &format!("{}, {l} + {adj}", x(t)));
+        self.ins("csrw", &format!("mepc, {}", x(t)));
+        self.ins("mret", "");
+        let n = self.rng.range(0, 2) as u64;
+        self.simple_items(n);
+        self.place(&l);
+    }
+
     /// Store a new instruction over the next one, FENCE.I, execute it.
     pub(super) fn self_modify(&mut self) {
         self.class("self-modifying-code");
@@ -294,15 +359,12 @@ impl Gen {
         ]);
         let rd = u32::from(self.rd_nz(&[]));
         let rs1 = u32::from(self.rs());
-        let imm = (self.imm12() as u32) & 0xfff;
-        let word = (imm << 20) | (rs1 << 15) | (op.0 << 12) | (rd << 7) | 0x13;
+        let imm = self.imm12();
+        let word = ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (op.0 << 12) | (rd << 7) | 0x13;
         let (t, v) = (self.rd_nz(&[]), self.rd_nz(&[]));
         let t = if t == v { self.rd_nz(&[v]) } else { t };
         let l = self.new_label();
-        self.comment(&format!(
-            "patch {l} to {} x{rd}, x{rs1}, {}",
-            op.1, imm as i32
-        ));
+        self.comment(&format!("patch {l} to {} x{rd}, x{rs1}, {}", op.1, imm));
         self.ins("lla", &format!("{}, {l}", x(t)));
         self.li(v, u64::from(word));
         self.ins("sw", &format!("{}, 0({})", x(v), x(t)));
