@@ -6,6 +6,7 @@
 //! | [`core`] | harts: architectural state, instruction semantics, CSRs, traps |
 //! | [`platform`] | physical address decode over DRAM and devices, LR/SC reservations |
 //! | [`mem`] | DRAM backing store |
+//! | [`noc`] | 2D mesh network-on-chip (XY, wormhole, credits, 3 classes) and synthetic traffic |
 //! | [`devices`] | UART, CLINT, test finisher, HTIF |
 //! | [`loader`] | ELF loading and the device tree |
 //! | [`top`] | the chip: every hart on one platform |
@@ -18,6 +19,7 @@ pub mod devices;
 pub mod engine;
 pub mod loader;
 pub mod mem;
+pub mod noc;
 pub mod platform;
 pub mod stats;
 pub mod top;
