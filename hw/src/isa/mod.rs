@@ -40,7 +40,7 @@ pub enum Format {
     Csr,
     /// rd, rs1, rs2, imm = aq/rl bits (bit 1 = aq, bit 0 = rl).
     Amo,
-    /// imm = fm/pred/succ bits (insn[31:20]).
+    /// imm = fm/pred/succ bits (`insn[31:20]`).
     Fence,
     /// No operands.
     None,
