@@ -7,7 +7,7 @@
 //!   ├── core    (threads, groups, l1i, l1d) fine-grained multithreaded in-order core
 //!   ├── home    (slice_bytes)               directory / home slice per tile
 //!   ├── noc     (router_latency, flit_bits) XY wormhole mesh
-//!   ├── memory  (dram_size, hbm_*)          HBM-backed DRAM at 0x8000_0000
+//!   ├── memory  (dram_size, hbm_*, model)   HBM-backed DRAM at 0x8000_0000 (+ banked timing)
 //!   └── clock_mhz                           converts ns and GB/s to cycles
 //! ```
 //!
@@ -104,6 +104,8 @@ pub struct TileConfig {
     pub l2: CacheConfig,
     /// Number of independently accessed L2 banks (power of two).
     pub l2_banks: u32,
+    /// L2 hit latency in cycles, as seen by a core (request to data back).
+    pub l2_latency: u32,
 }
 
 /// A core: a fine-grained multithreaded in-order pipeline.
@@ -120,6 +122,37 @@ pub struct CoreConfig {
     pub l1d: CacheConfig,
     /// Store buffer entries per thread.
     pub store_buffer: u32,
+    /// Pipeline timing (see docs/pipeline.md).
+    pub timing: CoreTiming,
+}
+
+/// Latencies of the core pipeline, in cycles between the issue (S stage) of an instruction and
+/// the earliest issue of a dependent instruction of the same thread (docs/pipeline.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoreTiming {
+    /// Load that hits the L1D to its first consumer (load-use).
+    pub load_use: u32,
+    /// Branch or jump to the next instruction of the thread (no prediction: resolve in E).
+    pub branch: u32,
+    /// Pipelined multiplier latency.
+    pub mul: u32,
+    /// Iterative divider latency (the shared divider is busy that long).
+    pub div: u32,
+    /// Trap entry or MRET to the first handler instruction (pipeline flush).
+    pub trap: u32,
+}
+
+impl Default for CoreTiming {
+    fn default() -> Self {
+        CoreTiming {
+            load_use: 3,
+            branch: 3,
+            mul: 4,
+            div: 34,
+            trap: 4,
+        }
+    }
 }
 
 /// Geometry of one set-associative cache.
@@ -166,6 +199,65 @@ pub struct MemoryConfig {
     pub hbm_latency_ns: f64,
     /// Peak bandwidth per channel in GB/s (10^9 bytes per second).
     pub hbm_channel_gbps: f64,
+    /// Timing model of every channel: `"fixed"` (latency + serialization) or `"banked"`
+    /// (open-row banks with the `[memory.banked]` table, FR-FCFS). See docs/hbm.md.
+    pub model: HbmModel,
+    /// Bytes of consecutive addresses that go to one channel before the hash moves on (power of
+    /// two, at least the L2 line so a line never spans two channels).
+    pub interleave_bytes: u32,
+    /// Requests one memory controller holds from acceptance to completion (its queue).
+    pub queue_depth: u32,
+    /// Bank geometry and DRAM timing used when `model = "banked"`.
+    pub banked: BankedTiming,
+}
+
+/// Which timing model every HBM channel uses (`memory.model`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HbmModel {
+    /// Every access takes `hbm_latency_ns` plus its serialization on the channel's data bus.
+    #[default]
+    Fixed,
+    /// Open-row banks with tRCD/tRP/tCL/tRAS from [`BankedTiming`], FR-FCFS scheduling.
+    Banked,
+}
+
+/// One pseudo-channel's banks and DRAM timing (`[memory.banked]`), in nanoseconds so that it does
+/// not change with the clock. The defaults are an HBM2 pseudo-channel at 2 Gb/s/pin (tCK = 1 ns):
+/// DRAMsim3's `configs/HBM2_8Gb_x128.ini` (CL = tRCD = tRP = 14, tRAS = 34 cycles of 1 ns; 4 bank
+/// groups x 4 banks; 1 KiB page in pseudo-channel mode, JESD235) and a 32-byte burst (64-bit
+/// pseudo-channel, BL4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankedTiming {
+    /// Banks per pseudo-channel (power of two).
+    pub banks: u32,
+    /// Row (page) size in bytes per bank (power of two).
+    pub row_bytes: u32,
+    /// Bytes of one burst; a request moves a whole number of bursts (power of two).
+    pub burst_bytes: u32,
+    /// ACT to column command (row to column delay), ns.
+    pub t_rcd_ns: f64,
+    /// PRE to ACT (row precharge), ns.
+    pub t_rp_ns: f64,
+    /// Column command to first data (CAS latency), ns.
+    pub t_cl_ns: f64,
+    /// ACT to PRE of the same bank (row active time), ns.
+    pub t_ras_ns: f64,
+}
+
+impl Default for BankedTiming {
+    fn default() -> Self {
+        BankedTiming {
+            banks: 16,
+            row_bytes: 1024,
+            burst_bytes: 32,
+            t_rcd_ns: 14.0,
+            t_rp_ns: 14.0,
+            t_cl_ns: 14.0,
+            t_ras_ns: 34.0,
+        }
+    }
 }
 
 impl Default for CacheConfig {
@@ -194,6 +286,7 @@ impl Default for TileConfig {
                 line: 64,
             },
             l2_banks: 4,
+            l2_latency: 20,
         }
     }
 }
@@ -206,6 +299,7 @@ impl Default for CoreConfig {
             l1i: CacheConfig::default(),
             l1d: CacheConfig::default(),
             store_buffer: 8,
+            timing: CoreTiming::default(),
         }
     }
 }
@@ -235,6 +329,10 @@ impl Default for MemoryConfig {
             hbm_channels: 2,
             hbm_latency_ns: 100.0,
             hbm_channel_gbps: 14.375,
+            model: HbmModel::Fixed,
+            interleave_bytes: 256,
+            queue_depth: 64,
+            banked: BankedTiming::default(),
         }
     }
 }
@@ -293,6 +391,7 @@ impl ChipConfig {
                     hbm_channels: 32,
                     hbm_latency_ns: 120.0,
                     hbm_channel_gbps: 14.375,
+                    ..base.memory.clone()
                 },
                 ..base
             },
@@ -308,6 +407,7 @@ impl ChipConfig {
                         line: 64,
                     },
                     l2_banks: 8,
+                    l2_latency: 24,
                 },
                 core: CoreConfig {
                     threads: 8,
@@ -327,6 +427,7 @@ impl ChipConfig {
                     hbm_channels: 128,
                     hbm_latency_ns: 100.0,
                     hbm_channel_gbps: 25.6,
+                    ..base.memory.clone()
                 },
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
@@ -506,6 +607,19 @@ impl ChipConfig {
         if u64::from(b) > self.tile.l2.size / u64::from(self.tile.l2.line * self.tile.l2.ways) {
             return Err(bad("tile.l2_banks", b, "more banks than L2 sets"));
         }
+        let t = &self.core.timing;
+        for (field, v) in [
+            ("core.timing.load_use", t.load_use),
+            ("core.timing.branch", t.branch),
+            ("core.timing.mul", t.mul),
+            ("core.timing.div", t.div),
+            ("core.timing.trap", t.trap),
+            ("tile.l2_latency", self.tile.l2_latency),
+        ] {
+            if !(1..=1000).contains(&v) {
+                return Err(bad(field, v, "latencies must be 1..=1000 cycles"));
+            }
+        }
         if self.home.directory_entries == 0 {
             return Err(bad("home.directory_entries", 0, "must be at least 1"));
         }
@@ -563,6 +677,7 @@ impl ChipConfig {
                 "must be > 0",
             ));
         }
+        validate_hbm(m, self.tile.l2.line)?;
         if self.harts() > crate::memmap::CLINT_MAX_HARTS {
             return Err(bad(
                 "core.threads",
@@ -604,6 +719,105 @@ fn validate_cache(field: &'static str, c: &CacheConfig) -> Result<(), ConfigErro
             "size/line/ways gives {} lines in {} ways: the set count must be a power of two",
             lines, c.ways
         )));
+    }
+    Ok(())
+}
+
+/// The HBM geometry and timing checks (after the basic `memory.*` ranges).
+fn validate_hbm(m: &MemoryConfig, line: u32) -> Result<(), ConfigError> {
+    fn bad(field: &'static str, value: impl ToString, why: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            field,
+            value: value.to_string(),
+            why: why.into(),
+        }
+    }
+    if !m.hbm_channels.is_power_of_two() {
+        return Err(bad(
+            "memory.hbm_channels",
+            m.hbm_channels,
+            "must be a power of two (the channel hash selects address bits)",
+        ));
+    }
+    if m.hbm_channel_gbps > 10_000.0 || m.hbm_channel_gbps < 0.001 {
+        return Err(bad(
+            "memory.hbm_channel_gbps",
+            m.hbm_channel_gbps,
+            "must be 0.001..=10000 GB/s",
+        ));
+    }
+    let i = m.interleave_bytes;
+    if !i.is_power_of_two() || !(16..=(1 << 20)).contains(&i) {
+        return Err(bad(
+            "memory.interleave_bytes",
+            i,
+            "must be a power of two in 16..=1048576",
+        ));
+    }
+    if i < line {
+        return Err(bad(
+            "memory.interleave_bytes",
+            i,
+            format!("must be at least the L2 line ({line} bytes) so a line never spans channels"),
+        ));
+    }
+    if u64::from(i) * u64::from(m.hbm_channels) > m.dram_size {
+        return Err(bad(
+            "memory.interleave_bytes",
+            i,
+            format!(
+                "interleave x channels ({} x {}) exceeds memory.dram_size ({}); lower one of them",
+                i, m.hbm_channels, m.dram_size
+            ),
+        ));
+    }
+    if !(1..=4096).contains(&m.queue_depth) {
+        return Err(bad("memory.queue_depth", m.queue_depth, "must be 1..=4096"));
+    }
+    let b = &m.banked;
+    if !b.banks.is_power_of_two() || b.banks > 256 {
+        return Err(bad(
+            "memory.banked.banks",
+            b.banks,
+            "must be a power of two in 1..=256",
+        ));
+    }
+    if !b.row_bytes.is_power_of_two() || !(64..=(1 << 16)).contains(&b.row_bytes) {
+        return Err(bad(
+            "memory.banked.row_bytes",
+            b.row_bytes,
+            "must be a power of two in 64..=65536",
+        ));
+    }
+    if !b.burst_bytes.is_power_of_two() || b.burst_bytes > b.row_bytes {
+        return Err(bad(
+            "memory.banked.burst_bytes",
+            b.burst_bytes,
+            format!(
+                "must be a power of two no larger than memory.banked.row_bytes ({})",
+                b.row_bytes
+            ),
+        ));
+    }
+    for (field, v) in [
+        ("memory.banked.t_rcd_ns", b.t_rcd_ns),
+        ("memory.banked.t_rp_ns", b.t_rp_ns),
+        ("memory.banked.t_cl_ns", b.t_cl_ns),
+        ("memory.banked.t_ras_ns", b.t_ras_ns),
+    ] {
+        if !(v.is_finite() && (0.0..=10_000.0).contains(&v)) {
+            return Err(bad(field, v, "must be 0..=10000 ns"));
+        }
+    }
+    if m.model == HbmModel::Banked && m.hbm_latency_ns < b.t_rcd_ns + b.t_cl_ns {
+        return Err(bad(
+            "memory.hbm_latency_ns",
+            m.hbm_latency_ns,
+            format!(
+                "with model = \"banked\" the idle latency includes tRCD + tCL ({} ns); raise it or lower memory.banked.t_rcd_ns/t_cl_ns",
+                b.t_rcd_ns + b.t_cl_ns
+            ),
+        ));
     }
     Ok(())
 }
@@ -747,6 +961,84 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("sketch2k"));
+    }
+
+    #[test]
+    fn hbm_model_and_table_parse_and_override() {
+        let c = ChipConfig::preset("u280").unwrap();
+        assert_eq!(c.memory.hbm_channels, 32);
+        assert_eq!(c.memory.hbm_channel_gbps, 14.375);
+        assert_eq!(c.memory.dram_size, 8 << 30);
+        assert_eq!(c.memory.model, HbmModel::Fixed);
+        assert_eq!(c.memory.interleave_bytes, 256);
+        let c = ChipConfig::from_toml_str(
+            "[memory]\nmodel = \"banked\"\n[memory.banked]\nt_rcd_ns = 15.0\n",
+        )
+        .unwrap();
+        assert_eq!(c.memory.model, HbmModel::Banked);
+        assert_eq!(c.memory.banked.t_rcd_ns, 15.0);
+        assert_eq!(c.memory.banked.banks, 16);
+        c.validate().unwrap();
+        let back = ChipConfig::from_toml_str(&c.to_toml_string()).unwrap();
+        assert_eq!(back, c);
+        let mut c = ChipConfig::preset("tiny").unwrap();
+        c.apply_override("memory.model=banked").unwrap();
+        c.apply_override("memory.banked.t_rp_ns=20").unwrap();
+        assert_eq!(c.memory.model, HbmModel::Banked);
+        assert_eq!(c.memory.banked.t_rp_ns, 20.0);
+        let e = ChipConfig::from_toml_str("[memory]\nmodel = \"magic\"\n").unwrap_err();
+        assert!(e.to_string().contains("magic"), "{e}");
+        let e = ChipConfig::from_toml_str("[memory.banked]\ntrcd = 1\n").unwrap_err();
+        assert!(e.to_string().contains("trcd"), "{e}");
+    }
+
+    #[test]
+    fn hbm_validation_names_the_field() {
+        let check = |f: &dyn Fn(&mut MemoryConfig), want: &str| {
+            let mut c = ChipConfig::preset("u280").unwrap();
+            f(&mut c.memory);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        };
+        check(
+            &|m| m.hbm_channels = 24,
+            "memory.hbm_channels = 24: must be a power of two",
+        );
+        check(&|m| m.hbm_channel_gbps = 1e9, "memory.hbm_channel_gbps");
+        check(
+            &|m| m.interleave_bytes = 100,
+            "memory.interleave_bytes = 100",
+        );
+        check(
+            &|m| m.interleave_bytes = 32,
+            "at least the L2 line (64 bytes)",
+        );
+        check(&|m| m.queue_depth = 0, "memory.queue_depth = 0");
+        check(&|m| m.banked.banks = 12, "memory.banked.banks = 12");
+        check(&|m| m.banked.row_bytes = 1000, "memory.banked.row_bytes");
+        check(
+            &|m| m.banked.burst_bytes = 4096,
+            "memory.banked.burst_bytes",
+        );
+        check(&|m| m.banked.t_ras_ns = -1.0, "memory.banked.t_ras_ns = -1");
+        check(&|m| m.banked.t_cl_ns = f64::NAN, "memory.banked.t_cl_ns");
+        check(
+            &|m| {
+                m.model = HbmModel::Banked;
+                m.hbm_latency_ns = 20.0;
+            },
+            "memory.hbm_latency_ns = 20: with model = \"banked\"",
+        );
+        let mut c = ChipConfig::preset("tiny").unwrap();
+        c.memory.dram_size = 1 << 20;
+        c.memory.hbm_channels = 8;
+        c.memory.interleave_bytes = 1 << 18;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("exceeds memory.dram_size"), "{e}");
+        // A fixed-model chip may carry any valid table; the coupling check is banked-only.
+        let mut c = ChipConfig::preset("tiny").unwrap();
+        c.memory.hbm_latency_ns = 10.0;
+        c.validate().unwrap();
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! trap handler that itself traps at its first instruction, `--max-cycles` reached, or every hart
 //! waiting for an interrupt that can never arrive.
 
-use crate::core::{Ctx, Hart, RunState, Step};
+use crate::cache::hierarchy::Hierarchy;
+use crate::core::pipeline::{issue, select, CoreState, Issued, Place, ThreadTiming, Wait};
+use crate::core::{Bus, Ctx, Hart, RunState, Step};
 use crate::platform::StopRequest;
 use crate::stats::{HartStats, RunStats};
 use crate::top::Machine;
@@ -104,8 +106,28 @@ impl Machine {
     /// Run until the firmware exits or an error stops the run.
     pub fn run(&mut self, opts: &mut RunOptions) -> Result<(Exit, RunStats), SimError> {
         let n = self.harts.len();
+        let cfg = self.cfg.clone();
+        let threads = cfg.core.threads as usize;
+        let groups = cfg.core.thread_groups as usize;
+        let per_group = threads / groups;
+        let store_buffer = cfg.core.store_buffer as usize;
         let mut stats: Vec<HartStats> = vec![HartStats::default(); n];
-        let mut active: Vec<u32> = (0..n as u32).collect();
+        let mut timing: Vec<ThreadTiming> = vec![ThreadTiming::default(); n];
+        let mut cores: Vec<CoreState> = vec![CoreState::default(); cfg.cores() as usize];
+        let mut mem = Hierarchy::new(&cfg);
+        let place = |h: usize| {
+            let core = (h / threads) as u32;
+            Place {
+                core,
+                tile: core / cfg.tile.cores,
+            }
+        };
+        // Every thread starts by fetching its first instruction.
+        for (h, t) in timing.iter_mut().enumerate() {
+            let next = self.platform.fetch_insn(self.harts[h].pc).ok();
+            t.schedule_first(&self.harts[h], next, place(h), &mut mem);
+        }
+        let mut active: Vec<u32> = (0..cores.len() as u32).collect();
         let mut commit = Commit::default();
         let mut cycle: u64 = 0;
         let mut deadline = self.platform.clint.next_deadline(0);
@@ -123,7 +145,7 @@ impl Machine {
                 self.platform.clint.collect_expired(cycle);
             }
             if self.platform.clint.dirty() {
-                self.refresh_interrupts(cycle, &mut active);
+                self.refresh_interrupts(cycle, &mut active, &mut timing);
                 deadline = self.platform.clint.next_deadline(cycle);
             }
             if active.is_empty() {
@@ -141,53 +163,118 @@ impl Machine {
                 mtime: self.platform.clint.mtime(cycle),
             };
             let mut went_idle = false;
-            for &h in &active {
-                let hart = &mut self.harts[h as usize];
-                let st = &mut stats[h as usize];
-                match hart.step(&mut self.platform, &ctx, &mut commit) {
-                    Step::Retired => {
-                        st.retired += 1;
-                        retired_total += 1;
-                        if let Some(log) = opts.commit_log.as_mut() {
-                            log.record(h, &commit)?;
+            let mut issued = false;
+            let mut next_event = u64::MAX;
+            for &c in &active {
+                let c = c as usize;
+                for g in 0..groups {
+                    let first = c * threads + g * per_group;
+                    let (pick, ne) = select(
+                        first..first + per_group,
+                        &mut timing,
+                        &self.harts,
+                        &cores[c],
+                        cycle,
+                    );
+                    next_event = next_event.min(ne);
+                    let Some(h) = pick else { continue };
+                    issued = true;
+                    let hart = &mut self.harts[h];
+                    let st = &mut stats[h];
+                    let insn = self.platform.fetch_insn(hart.pc).ok();
+                    let step = hart.step(&mut self.platform, &ctx, &mut commit);
+                    let trapped = match step {
+                        Step::Retired => {
+                            st.retired += 1;
+                            retired_total += 1;
+                            if let Some(log) = opts.commit_log.as_mut() {
+                                log.record(h as u32, &commit)?;
+                            }
+                            went_idle |= hart.state == RunState::WaitForInterrupt;
+                            false
                         }
-                        if hart.state == RunState::WaitForInterrupt {
+                        Step::Exception { cause, tval, pc } => {
+                            st.exceptions += 1;
+                            if let Some(why) = unusable_handler(hart, pc, &self.platform) {
+                                return Err(SimError::UnhandledTrap {
+                                    hart: h as u32,
+                                    pc,
+                                    cause,
+                                    what: cause::describe(cause),
+                                    tval,
+                                    why,
+                                });
+                            }
+                            true
+                        }
+                        Step::Interrupt { .. } => {
+                            st.interrupts += 1;
+                            true
+                        }
+                        Step::Waiting => {
                             went_idle = true;
+                            false
                         }
-                    }
-                    Step::Exception { cause, tval, pc } => {
-                        st.exceptions += 1;
-                        if let Some(why) = unusable_handler(hart, pc, &self.platform) {
-                            return Err(SimError::UnhandledTrap {
-                                hart: h,
-                                pc,
-                                cause,
-                                what: cause::describe(cause),
-                                tval,
-                                why,
-                            });
-                        }
-                    }
-                    Step::Interrupt { .. } => st.interrupts += 1,
-                    Step::Waiting => went_idle = true,
+                    };
+                    let next = self.platform.fetch_insn(hart.pc).ok();
+                    let done = Issued {
+                        insn,
+                        commit: &commit,
+                        trapped,
+                    };
+                    issue(
+                        &mut timing[h],
+                        &mut cores[c],
+                        hart,
+                        done,
+                        next,
+                        place(h),
+                        &cfg.core.timing,
+                        store_buffer,
+                        &mut mem,
+                        cycle,
+                    );
                 }
-                if self.platform.stop.is_some() {
-                    break;
-                }
+            }
+            if self.platform.stop.is_some() {
+                // The other cores finished this cycle too (as hardware would); the first exit
+                // request of the cycle wins.
+                break self.stop_result();
             }
             cycle += 1;
-            if let Some(stop) = self.platform.stop {
-                match stop {
-                    StopRequest::Exit { code, hart } => break Ok(Exit { code, hart }),
-                    StopRequest::Reset { hart } => break Err(SimError::Reset { hart }),
-                }
-            }
             if went_idle {
                 let harts = &self.harts;
-                active.retain(|&h| harts[h as usize].state == RunState::Running);
+                active.retain(|&c| {
+                    let first = c as usize * threads;
+                    harts[first..first + threads]
+                        .iter()
+                        .any(|h| h.state == RunState::Running)
+                });
+            }
+            if !issued && next_event > cycle && !self.platform.clint.dirty() {
+                // Nothing can issue before `next_event`: account the gap and jump over it.
+                let target = next_event.min(deadline).min(opts.max_cycles);
+                if target > cycle {
+                    let skip = target - cycle;
+                    for &c in &active {
+                        let first = c as usize * threads;
+                        let harts = &self.harts[first..first + threads];
+                        for (hart, t) in harts.iter().zip(&mut timing[first..first + threads]) {
+                            if hart.state == RunState::Running {
+                                let why = if t.ready_at > cycle {
+                                    t.reason
+                                } else {
+                                    Wait::MulDiv
+                                };
+                                t.cycles.add_wait(why, skip);
+                            }
+                        }
+                    }
+                    cycle = target;
+                }
             }
             if cycle >= next_progress {
-                next_progress += PROGRESS_EVERY;
+                next_progress = cycle + PROGRESS_EVERY;
                 if let Some(p) = opts.progress.as_mut() {
                     p(cycle, retired_total);
                 }
@@ -198,12 +285,32 @@ impl Machine {
         }
         self.platform.uart.flush();
         let exit = result?;
-        Ok((exit, RunStats::new(&self.cfg, cycle, stats)))
+        let end = cycle + 1;
+        for (h, t) in timing.iter_mut().enumerate() {
+            if self.harts[h].state == RunState::WaitForInterrupt {
+                t.cycles.idle += end.saturating_sub(t.idle_since);
+            }
+            stats[h].cycles = t.cycles;
+        }
+        Ok((exit, RunStats::new(&self.cfg, end, stats, &mem)))
+    }
+
+    fn stop_result(&self) -> Result<Exit, SimError> {
+        match self.platform.stop.expect("stop requested") {
+            StopRequest::Exit { code, hart } => Ok(Exit { code, hart }),
+            StopRequest::Reset { hart } => Err(SimError::Reset { hart }),
+        }
     }
 
     /// Re-read the CLINT lines of the harts whose lines may have changed (all of them after a
     /// timer deadline or an `mtime` write) into their `mip`, and wake harts that have work.
-    fn refresh_interrupts(&mut self, cycle: u64, active: &mut Vec<u32>) {
+    fn refresh_interrupts(
+        &mut self,
+        cycle: u64,
+        active: &mut Vec<u32>,
+        timing: &mut [ThreadTiming],
+    ) {
+        let threads = self.cfg.core.threads;
         let clint = &mut self.platform.clint;
         let all = std::mem::take(&mut clint.all_changed);
         let mut changed = std::mem::take(&mut clint.changed);
@@ -218,11 +325,14 @@ impl Machine {
             hart.csr.mip = (hart.csr.mip & !(irq::MSI | irq::MTI)) | lines;
             if hart.state == RunState::WaitForInterrupt && hart.csr.mip & hart.csr.mie != 0 {
                 hart.state = RunState::Running;
-                active.push(h);
+                let t = &mut timing[h as usize];
+                t.cycles.idle += cycle.saturating_sub(t.idle_since);
+                t.ready_at = t.ready_at.max(cycle);
+                active.push(h / threads);
             }
         }
         if active.len() != n_active {
-            // Keep mhartid order (determinism); the active list is usually short.
+            // Keep core order (determinism).
             active.sort_unstable();
             active.dedup();
         }

@@ -3,6 +3,7 @@
 //!
 //! | module | block |
 //! |---|---|
+//! | [`cache`] | tag arrays and the hierarchy's latencies (L1I, L1D, tile L2) |
 //! | [`core`] | harts: architectural state, instruction semantics, CSRs, traps |
 //! | [`platform`] | physical address decode over DRAM and devices, LR/SC reservations |
 //! | [`mem`] | DRAM backing store |
@@ -14,6 +15,7 @@
 //! | [`stats`] | the statistics tree |
 //! | [`trace`] | commit records and the Spike-format commit log |
 
+pub mod cache;
 pub mod core;
 pub mod devices;
 pub mod engine;

@@ -103,7 +103,9 @@ impl Platform {
 
     fn htif_store(&mut self, hart: u32, val: u64) {
         match htif::decode(val) {
-            HtifRequest::Exit(code) => self.stop = Some(StopRequest::Exit { code, hart }),
+            HtifRequest::Exit(code) => {
+                self.stop = self.stop.or(Some(StopRequest::Exit { code, hart }))
+            }
             HtifRequest::Putchar(c) => self.uart.write(0, c),
             HtifRequest::Syscall(block) => self.htif_syscall(hart, block),
             HtifRequest::Unknown(_) => {}
@@ -125,7 +127,7 @@ impl Platform {
         let (num, a0, a1, a2) = (word(0), word(1), word(2), word(3));
         let ret = match num {
             htif::SYS_EXIT => {
-                self.stop = Some(StopRequest::Exit { code: a0, hart });
+                self.stop = self.stop.or(Some(StopRequest::Exit { code: a0, hart }));
                 0
             }
             htif::SYS_WRITE if a0 == 1 || a0 == 2 => match self.dram.slice(a1, a2) {
@@ -184,12 +186,14 @@ impl Platform {
             if addr == FINISHER_BASE && size >= 4 {
                 match finisher::decode_write(val) {
                     Some(FinisherRequest::Exit(code)) => {
-                        self.stop = Some(StopRequest::Exit {
+                        self.stop = self.stop.or(Some(StopRequest::Exit {
                             code: u64::from(code),
                             hart,
-                        })
+                        }))
                     }
-                    Some(FinisherRequest::Reset) => self.stop = Some(StopRequest::Reset { hart }),
+                    Some(FinisherRequest::Reset) => {
+                        self.stop = self.stop.or(Some(StopRequest::Reset { hart }))
+                    }
                     None => {}
                 }
             }

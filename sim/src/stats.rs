@@ -1,6 +1,8 @@
 //! Run statistics as one tree with hierarchical names (`tile[1].core[0].thread[3].retired`),
 //! saved as JSON next to the resolved configuration.
 
+use crate::cache::hierarchy::{CacheStats, Hierarchy};
+use crate::core::pipeline::StateCycles;
 use serde::Serialize;
 use strand_hw::ChipConfig;
 
@@ -13,6 +15,8 @@ pub struct HartStats {
     pub exceptions: u64,
     /// Interrupts taken.
     pub interrupts: u64,
+    /// Cycles by thread state (running, ready-not-picked, waiting on ..., idle).
+    pub cycles: StateCycles,
 }
 
 /// Statistics of a whole run.
@@ -22,6 +26,10 @@ pub struct RunStats {
     pub cycles: u64,
     /// Per hart, indexed by `mhartid`.
     pub harts: Vec<HartStats>,
+    /// L1I and L1D counters per core.
+    pub l1: Vec<(CacheStats, CacheStats)>,
+    /// L2 counters per tile.
+    pub l2: Vec<CacheStats>,
     cfg: ChipConfig,
 }
 
@@ -37,12 +45,17 @@ struct ThreadNode<'a> {
 struct CoreNode<'a> {
     retired: u64,
     ipc: f64,
+    /// Fraction of cycles in which the core issued an instruction.
+    utilization: f64,
+    l1i: CacheStats,
+    l1d: CacheStats,
     thread: Vec<ThreadNode<'a>>,
 }
 
 #[derive(Serialize)]
 struct TileNode<'a> {
     retired: u64,
+    l2: CacheStats,
     core: Vec<CoreNode<'a>>,
 }
 
@@ -56,11 +69,28 @@ struct ChipNode<'a> {
 
 impl RunStats {
     /// Collect the statistics of a run of `cfg`.
-    pub fn new(cfg: &ChipConfig, cycles: u64, harts: Vec<HartStats>) -> RunStats {
+    pub fn new(cfg: &ChipConfig, cycles: u64, harts: Vec<HartStats>, mem: &Hierarchy) -> RunStats {
         RunStats {
             cycles,
             harts,
+            l1: (0..cfg.cores()).map(|c| mem.l1_stats(c)).collect(),
+            l2: (0..cfg.tiles()).map(|t| mem.l2_stats(t)).collect(),
             cfg: cfg.clone(),
+        }
+    }
+
+    /// Fraction of cycles in which core `core` issued (sum of its threads' running cycles).
+    pub fn core_utilization(&self, core: u32) -> f64 {
+        let t = self.cfg.core.threads as usize;
+        let first = core as usize * t;
+        let running: u64 = self.harts[first..first + t]
+            .iter()
+            .map(|h| h.cycles.running)
+            .sum();
+        if self.cycles == 0 {
+            0.0
+        } else {
+            running as f64 / self.cycles as f64
         }
     }
 
@@ -95,15 +125,21 @@ impl RunStats {
                             })
                             .collect();
                         let retired = threads.iter().map(|t| t.counters.retired).sum();
+                        let global = t * c.tile.cores + k;
+                        let (l1i, l1d) = self.l1[global as usize];
                         CoreNode {
                             retired,
                             ipc: ipc(retired),
+                            utilization: self.core_utilization(global),
+                            l1i,
+                            l1d,
                             thread: threads,
                         }
                     })
                     .collect();
                 TileNode {
                     retired: cores.iter().map(|c| c.retired).sum(),
+                    l2: self.l2[t as usize],
                     core: cores,
                 }
             })

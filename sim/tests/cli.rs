@@ -4,39 +4,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use support::{case_dir, require_tool};
-
-const LINKER_SCRIPT: &str = "ENTRY(_start)\nSECTIONS {\n . = 0x80000000;\n .text : { *(.text.init) *(.text*) }\n .data : { *(.data*) }\n . = ALIGN(8);\n .tohost : { *(.tohost) }\n}\n";
-
-/// Assemble and link `asm` into `<dir>/prog.elf`.
-fn assemble(case: &str, asm: &str) -> PathBuf {
-    let dir = case_dir("cli", case);
-    let as_ = require_tool("riscv64-unknown-elf-as", "assembler for test programs");
-    let ld = require_tool("riscv64-unknown-elf-ld", "linker for test programs");
-    std::fs::write(dir.join("prog.S"), asm).unwrap();
-    std::fs::write(dir.join("link.ld"), LINKER_SCRIPT).unwrap();
-    let ok = Command::new(as_)
-        .args(["-march=rv64ima_zicsr_zifencei", "-o"])
-        .arg(dir.join("prog.o"))
-        .arg(dir.join("prog.S"))
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "assembling {case} failed");
-    let ok = Command::new(ld)
-        .arg("-T")
-        .arg(dir.join("link.ld"))
-        .arg("-o")
-        .arg(dir.join("prog.elf"))
-        .arg(dir.join("prog.o"))
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "linking {case} failed");
-    dir.join("prog.elf")
-}
+use support::{assemble, case_dir};
 
 fn strand(args: &[&str], elf: Option<&Path>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_strand"));
@@ -61,6 +31,7 @@ const EXIT_FINISHER: &str = "
 #[test]
 fn finisher_and_htif_exit_codes() {
     let elf = assemble(
+        "cli",
         "fail-code",
         ".section .text.init\n.globl _start\n_start:\n li t0, 0x100000\n li t1, (7 << 16) | 0x3333\n sw t1, 0(t0)\n1: j 1b\n",
     );
@@ -69,6 +40,7 @@ fn finisher_and_htif_exit_codes() {
     assert!(stderr(&o).contains("exit code     7"), "{}", stderr(&o));
 
     let elf = assemble(
+        "cli",
         "tohost",
         ".section .text.init\n.globl _start\n_start:\n la t0, tohost\n li t1, (3 << 1) | 1\n sd t1, 0(t0)\n1: j 1b\n\
          .section .tohost, \"aw\"\n.align 3\n.globl tohost\ntohost: .dword 0\n.globl fromhost\nfromhost: .dword 0\n",
@@ -80,6 +52,7 @@ fn finisher_and_htif_exit_codes() {
 #[test]
 fn unhandled_trap_names_hart_pc_and_cause() {
     let elf = assemble(
+        "cli",
         "ecall",
         ".section .text.init\n.globl _start\n_start:\n nop\n ecall\n",
     );
@@ -94,6 +67,7 @@ fn unhandled_trap_names_hart_pc_and_cause() {
 
     // A load from an unmapped address on hart 5 of tiny.
     let elf = assemble(
+        "cli",
         "load-fault",
         ".section .text.init\n.globl _start\n_start:\n csrr a0, mhartid\n li t0, 5\n bne a0, t0, 1f\n li t1, 0x40000000\n ld t2, 0(t1)\n1: j 1b\n",
     );
@@ -110,6 +84,7 @@ fn unhandled_trap_names_hart_pc_and_cause() {
 #[test]
 fn max_cycles_and_deadlock() {
     let elf = assemble(
+        "cli",
         "spin",
         ".section .text.init\n.globl _start\n_start:\n1: j 1b\n",
     );
@@ -123,6 +98,7 @@ fn max_cycles_and_deadlock() {
     assert!(e.contains("hart 0 running at pc=0x0000000080000000"), "{e}");
 
     let elf = assemble(
+        "cli",
         "wfi",
         ".section .text.init\n.globl _start\n_start:\n wfi\n j _start\n",
     );
@@ -144,7 +120,7 @@ fn timer_interrupt_wakes_wfi() {
          .align 2\nhandler:\n csrr t2, mcause\n li t3, 0x8000000000000007\n bne t2, t3, bad\n{EXIT_FINISHER}\
          bad:\n li t0, 0x100000\n li t1, (9 << 16) | 0x3333\n sw t1, 0(t0)\n"
     );
-    let elf = assemble("timer", &asm);
+    let elf = assemble("cli", "timer", &asm);
     let o = strand(
         &["run", "--preset", "single", "--max-cycles", "100000"],
         Some(&elf),
@@ -167,7 +143,7 @@ fn software_interrupt_wakes_other_harts() {
          la t4, count\n li t5, 1\n amoadd.w zero, t5, (t4)\n 4: wfi\n j 4b\n\
          .data\n.align 3\ncount: .word 0\n"
     );
-    let elf = assemble("ipi", &asm);
+    let elf = assemble("cli", "ipi", &asm);
     let o = strand(
         &["run", "--preset", "tiny", "--max-cycles", "100000"],
         Some(&elf),
@@ -225,6 +201,7 @@ fn bad_input_gets_clear_errors() {
 #[test]
 fn stats_and_resolved_config_are_written() {
     let elf = assemble(
+        "cli",
         "stats",
         &format!(".section .text.init\n.globl _start\n_start:\n{EXIT_FINISHER}"),
     );

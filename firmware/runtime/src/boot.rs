@@ -7,14 +7,31 @@
 //! ```text
 //! _start (all harts, assembly)
 //!   sp    = __stacks_start + (mhartid + 1) * STACK_SIZE    (no hart limit)
-//!   mtvec = trap entry, mie = 0, mscratch = 0
+//!   mtvec = trap entry, mie = MSIE (msip wakes wfi), mstatus.MIE = 0, mscratch = 0
 //!   hart 0:  zero .bss; _strand_boot(dtb) -> parse DTB, lay out memory,
-//!            init heap, publish BootInfo, release = 1 (release store)
-//!   others:  spin until release != 0 (flag lives in .data, not in the .bss
-//!            hart 0 is zeroing), fence r,rw (acquire)
+//!            init heap, per-hart sync slots, publish BootInfo,
+//!            release = 1 (release store)
+//!   others:  sleep in wfi until release != 0 (flag lives in .data, not in
+//!            the .bss hart 0 is zeroing), fence r,rw (acquire)
 //!   all:     harts with id >= nharts park; the rest call _strand_hart(id)
-//! _strand_hart: stack canary -> main(&Ctx) -> check canary -> barrier
-//!               -> hart 0 exits with the first error
+//! _strand_hart: wake this hart's children in the boot wake-up tree
+//!               -> stack canary -> main(&Ctx) -> check canary -> barrier
+//!               -> hart 0 exits with the first error, the others park
+//! ```
+//!
+//! Boot wake-up tree (see [`crate::wait`]): hart 0 releases and wakes harts
+//! 1..=4, each woken hart wakes its own 4 children (`4h+1 ..= 4h+4`), so
+//! 16,384 harts are all running after 7 levels instead of 16,383 `msip`
+//! writes by hart 0:
+//!
+//! ```text
+//!   hart 0 ─┬─ 1 ─┬─ 5 ── 21..24 ...
+//!           │     ├─ 6
+//!           │     ├─ 7
+//!           │     └─ 8
+//!           ├─ 2 ── 9..12
+//!           ├─ 3 ── 13..16
+//!           └─ 4 ── 17..20
 //! ```
 //!
 //! Memory layout (addresses grow downwards in the picture):
@@ -41,6 +58,7 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::dtb::{self, DtbInfo};
+use crate::memmap::{CLINT_BASE, CLINT_LEGACY_HARTS, CLINT_MSIP, CLINT_MSIP_EXT};
 use crate::{exit, println, Args, Ctx};
 
 /// log2 of [`STACK_SIZE`]: the assembly computes stack tops with a shift, as
@@ -66,7 +84,8 @@ _start:
     add     sp, t1, t2
     la      t1, _strand_trap_entry
     csrw    mtvec, t1
-    csrw    mie, zero
+    csrci   mstatus, 8          # mstatus.MIE = 0 (its reset value): no interrupt is
+    csrwi   mie, {mie_msie}     # ever taken; mie.MSIE: a pending msip ends wfi
     csrw    mscratch, zero
     mv      s0, t0              # s0 = hartid, s1 = dtb (callee-saved)
     mv      s1, a1
@@ -83,19 +102,32 @@ _start:
     call    _strand_boot        # returns after storing release = 1
     j       4f
 
-    # other harts: wait for hart 0's release store.
+    # other harts: sleep until hart 0's release store (woken through msip by
+    # hart 0 or by their parent in the wake-up tree, see _strand_hart).
 2:  la      t1, _strand_release
-5:  lw      t2, 0(t1)
-    beqz    t2, 5b
-    fence   r, rw               # acquire: see everything hart 0 wrote
+    li      t3, {clint_msip}    # t3 = &msip[hartid]: legacy window below
+    slli    t4, s0, 2           # CLINT_LEGACY_HARTS, extended window above
+    add     t3, t3, t4
+    li      t4, {legacy_harts}
+    bltu    s0, t4, 7f
+    li      t4, {msip_ext}
+    add     t3, t3, t4
+7:  sw      zero, 0(t3)         # clear stale wake-ups, then test the flag
+    fence   iorw, iorw
+    lw      t2, 0(t1)
+    bnez    t2, 8f
+    wfi
+    j       7b
+8:  fence   r, rw               # acquire: see everything hart 0 wrote
 
 4:  la      t1, _strand_nharts  # park harts the device tree does not list
     ld      t2, 0(t1)
     bgeu    s0, t2, 6f
     mv      a0, s0
     call    _strand_hart        # never returns
-6:  wfi
-    j       6b
+6:  csrw    mie, zero
+5:  wfi
+    j       5b
 
     # The release flag: in .data so hart 0's .bss zeroing cannot race it.
     .section .data._strand_release, "aw", @progbits
@@ -106,7 +138,14 @@ _strand_release:
     .balign 64
     "#,
     stack_shift = const STACK_SHIFT,
+    mie_msie = const MIE_MSIE,
+    clint_msip = const CLINT_BASE + CLINT_MSIP,
+    legacy_harts = const CLINT_LEGACY_HARTS,
+    msip_ext = const CLINT_MSIP_EXT - CLINT_MSIP,
 );
+
+/// `mie` bit 3 (MSIE): machine software interrupts (CLINT `msip`) wake `wfi`.
+const MIE_MSIE: usize = 1 << 3;
 
 /// Number of harts from the device tree; read by `_start` after release.
 #[no_mangle]
@@ -250,10 +289,12 @@ extern "C" fn _strand_boot(dtb_addr: usize) {
     // SAFETY: the header says the blob is `total` bytes long, and nothing
     // writes it: the heap ends below it (computed next).
     let blob: &'static [u8] = unsafe { core::slice::from_raw_parts(dtb_addr as *const u8, total) };
+    let parse_start = crate::rdinstret();
     let info: DtbInfo<'static> = match dtb::parse(blob) {
         Ok(i) => i,
         Err(e) => boot_fail(format_args!("device tree at {dtb_addr:#x}: {e}")),
     };
+    let parse_instret = crate::rdinstret().wrapping_sub(parse_start);
 
     // Linker-script symbols: only their addresses are used.
     let image_start = core::ptr::addr_of!(__image_start) as usize;
@@ -325,6 +366,8 @@ extern "C" fn _strand_boot(dtb_addr: usize) {
         };
     }
     _strand_nharts.store(info.nharts, Ordering::Relaxed);
+    crate::sync::init_hart_slots(info.nharts);
+    let boot_instret = crate::rdinstret();
 
     if Args::new(info.bootargs).has("rt.verbose") {
         println!(
@@ -335,6 +378,10 @@ extern "C" fn _strand_boot(dtb_addr: usize) {
             info.cpu_nodes,
             HighRegion(heap2_start, heap2_end),
             info.timebase_hz
+        );
+        // instret is exact on Strand; QEMU counts host time unless -icount.
+        println!(
+            "strand-rt: boot: {boot_instret} instructions on hart 0 ({parse_instret} in the DTB parse)"
         );
     }
 
@@ -387,6 +434,8 @@ static FIRST_ERROR: AtomicU64 = AtomicU64::new(u64::MAX);
 #[no_mangle]
 extern "C" fn _strand_hart(hart: usize) -> ! {
     let info = boot_info();
+    // Pass the boot release on down the wake-up tree first thing.
+    crate::wait::wake_children(hart, info.nharts);
     let ctx = Ctx {
         hart,
         nharts: info.nharts,
@@ -420,8 +469,6 @@ extern "C" fn _strand_hart(hart: usize) -> ! {
             first as u32 as i32
         })
     }
-    loop {
-        // SAFETY: wfi only waits; hart 0 ends the machine.
-        unsafe { core::arch::asm!("wfi", options(nomem, nostack)) };
-    }
+    // Hart 0 ends the machine.
+    crate::wait::park()
 }

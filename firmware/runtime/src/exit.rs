@@ -34,8 +34,5 @@ pub fn exit(code: i32) -> ! {
     // SAFETY: the finisher is a 32-bit MMIO register at a fixed address in
     // the device window; writing it has no effect on Rust-visible memory.
     unsafe { core::ptr::write_volatile(TEST_FINISHER_BASE as *mut u32, value) };
-    loop {
-        // SAFETY: wfi only waits for an interrupt.
-        unsafe { core::arch::asm!("wfi", options(nomem, nostack)) };
-    }
+    crate::wait::park()
 }

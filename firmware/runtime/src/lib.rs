@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!  every hart: _start ──> stack, mtvec ──┬─ hart 0: zero .bss, parse DTB, heap, release ─┐
-//!                                        └─ others: wait for release ────────────────────┤
+//!                                        └─ others: sleep until release ─────────────────┤
 //!                                                                                        v
 //!                       main(&Ctx) on every hart ──> barrier ──> hart 0: exit(first error)
 //! ```
@@ -32,6 +32,9 @@
 //! * console ([`print!`], [`println!`]) on the 16550 UART, one lock per call,
 //! * a global allocator, so `alloc::vec::Vec` and friends work,
 //! * [`SpinLock`], [`Barrier`], [`barrier`], [`parallel_for`], [`share`],
+//! * [`wait_until`] / [`wake`]: sleep in `wfi` until another hart sends a
+//!   CLINT software interrupt ([`wait`]); every long wait in the runtime
+//!   sleeps this way, so idle harts cost the simulator (and QEMU) nothing,
 //! * [`Args`]: `key=value` bootargs, [`counters`]: `rdcycle`/`rdinstret`/`rdtime`,
 //! * [`exit`] through the sifive_test finisher, trap and panic reporting.
 //!
@@ -60,6 +63,8 @@ mod par;
 pub mod sync;
 #[cfg(target_arch = "riscv64")]
 mod trap;
+#[cfg(target_arch = "riscv64")]
+pub mod wait;
 
 pub use args::Args;
 
@@ -71,6 +76,7 @@ pub use {
     heap::{heap_free, heap_free_contiguous, heap_used},
     par::{parallel_for, parallel_for_chunked, share},
     sync::{barrier, Barrier, CachePadded, SpinLock, SpinLockGuard},
+    wait::{wait_until, wake},
 };
 
 /// Re-exported for programs: `strand_rt::alloc::vec::Vec` without their own

@@ -8,7 +8,8 @@
 //!
 //! ```text
 //! 0x0010_0000  test finisher (sifive_test)
-//! 0x0200_0000  CLINT (msip / mtimecmp / mtime)
+//! 0x0200_0000  CLINT (msip / mtimecmp / mtime); msip[h] at +4*h (h < 4095),
+//!              every hart's msip also at +0x10_0000 + 4*h (Strand only)
 //! 0x1000_0000  UART 16550 (console)
 //! 0x1000_1000  virtio-mmio slot 0 .. slot 7 at 0x1000_8000 (stride 0x1000)
 //! 0x8000_0000  DRAM (HBM); its size comes from the device tree
@@ -26,6 +27,15 @@ pub const TEST_FINISHER_FAIL: u32 = 0x3333;
 
 /// Base of the CLINT (core-local interruptor: msip, mtimecmp, mtime).
 pub const CLINT_BASE: usize = 0x0200_0000;
+/// Offset of the legacy (SiFive) `msip` array: hart h's 32-bit `msip` is at
+/// `CLINT_BASE + CLINT_MSIP + 4 * h` for `h < CLINT_LEGACY_HARTS`.
+pub const CLINT_MSIP: usize = 0x0;
+/// Harts reachable through the legacy `msip`/`mtimecmp` arrays.
+pub const CLINT_LEGACY_HARTS: usize = 4095;
+/// Offset of Strand's extended `msip` array, which covers every hart:
+/// `CLINT_BASE + CLINT_MSIP_EXT + 4 * h` (QEMU `virt` has no such window, and
+/// at most 512 harts, so the runtime uses it only for `h >= CLINT_LEGACY_HARTS`).
+pub const CLINT_MSIP_EXT: usize = 0x10_0000;
 
 /// Base of the 16550 UART used as the console.
 pub const UART_BASE: usize = 0x1000_0000;

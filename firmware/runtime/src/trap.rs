@@ -1,5 +1,6 @@
-//! Trap and panic reporting. Both end the run: the runtime enables no
-//! interrupts and expects no exceptions, so any trap is a bug.
+//! Trap and panic reporting. Both end the run: the runtime takes no
+//! interrupts (`mie` enables software interrupts only so that they end `wfi`;
+//! `mstatus.MIE` stays 0) and expects no exceptions, so any trap is a bug.
 //!
 //! ```text
 //! trap:  hart H: unhandled trap mcause=0x2 mepc=0x80000abc mtval=0xc0001073 sp=0x... (illegal instruction)
@@ -40,6 +41,7 @@ _strand_trap_entry:
 1:  li      t1, {finisher}      # trap while reporting a trap: stop at once
     li      t2, {double_trap}
     sw      t2, 0(t1)
+    csrw    mie, zero
 2:  wfi
     j       2b
     "#,

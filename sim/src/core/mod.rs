@@ -14,6 +14,7 @@ pub mod bus;
 pub mod csr;
 pub mod exec;
 pub mod hart;
+pub mod pipeline;
 
 pub use bus::{AccessFault, AmoOp, Bus};
 pub use hart::{Ctx, Hart, RunState, Step};

@@ -149,3 +149,34 @@ pub fn worker_threads() -> usize {
         .unwrap_or(2)
         .min(8)
 }
+
+const LINKER_SCRIPT: &str = "ENTRY(_start)\nSECTIONS {\n . = 0x80000000;\n .text : { *(.text.init) *(.text*) }\n .data : { *(.data*) }\n . = ALIGN(8);\n .tohost : { *(.tohost) }\n}\n";
+
+/// Assemble (GNU as, rv64ima_zicsr_zifencei) and link `asm` at 0x8000_0000 into
+/// `target/<suite>/<case>/prog.elf`.
+pub fn assemble(suite: &str, case: &str, asm: &str) -> PathBuf {
+    let dir = case_dir(suite, case);
+    let as_ = require_tool("riscv64-unknown-elf-as", "assembler for test programs");
+    let ld = require_tool("riscv64-unknown-elf-ld", "linker for test programs");
+    std::fs::write(dir.join("prog.S"), asm).unwrap();
+    std::fs::write(dir.join("link.ld"), LINKER_SCRIPT).unwrap();
+    let ok = Command::new(as_)
+        .args(["-march=rv64ima_zicsr_zifencei", "-o"])
+        .arg(dir.join("prog.o"))
+        .arg(dir.join("prog.S"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "assembling {case} failed");
+    let ok = Command::new(ld)
+        .arg("-T")
+        .arg(dir.join("link.ld"))
+        .arg("-o")
+        .arg(dir.join("prog.elf"))
+        .arg(dir.join("prog.o"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "linking {case} failed");
+    dir.join("prog.elf")
+}

@@ -8,7 +8,9 @@
 //! ```
 //!
 //! A turn counter (`amoadd`-free: the hart whose turn it is stores turn + 1
-//! with release) makes the order deterministic on every platform.
+//! with release) makes the order deterministic on every platform. Waiting
+//! harts sleep in `wfi` ([`strand_rt::wait_until`]); each hart wakes the next
+//! one after printing, so only one hart runs at a time.
 //!
 //! Bootargs for testing the runtime's failure paths:
 //! * `panic=1`: hart 0 panics after the banner (exit code 101),
@@ -44,11 +46,12 @@ fn main(ctx: &Ctx) -> i32 {
             unsafe { core::arch::asm!("unimp") };
         }
     }
-    while TURN.load(Ordering::Acquire) != me {
-        core::hint::spin_loop();
-    }
+    strand_rt::wait_until(|| TURN.load(Ordering::Acquire) == me);
     println!("hello from hart {me} of {n}");
     TURN.store(me + 1, Ordering::Release);
+    if me + 1 < n {
+        strand_rt::wake(me + 1);
+    }
     if me == n - 1 {
         return args.get_u64("exit", 0) as i32;
     }

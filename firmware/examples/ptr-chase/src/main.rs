@@ -251,11 +251,16 @@ fn main(ctx: &Ctx) -> i32 {
         }
         let layout = Layout::from_size_align(region_bytes, REGION_ALIGN).expect("region layout");
         // SAFETY: `layout` has a non-zero size; the regions are never freed.
-        (0..p.threads)
+        let all: Vec<usize> = (0..p.threads)
             .map(|_| unsafe { alloc(layout) } as usize)
-            .collect()
+            .collect();
+        // Checked here, once: a scan by every hart would cost harts^2 loads.
+        if all.contains(&0) {
+            return Vec::new();
+        }
+        all
     });
-    if regions.len() != p.threads || regions.contains(&0) {
+    if regions.len() != p.threads {
         if ctx.is_main_hart() {
             println!(
                 "ptr-chase: not enough memory for {} x {} bytes ({} free); lower size= or threads=",
