@@ -64,6 +64,14 @@ const CASES: &[Case] = &[
         expect_code: 0,
     },
     Case {
+        name: "sync-bench-tiny",
+        elf: "sync-bench",
+        preset: "tiny",
+        harts: 8,
+        bootargs: "",
+        expect_code: 0,
+    },
+    Case {
         name: "ptr-chase-tiny",
         elf: "ptr-chase",
         preset: "tiny",

@@ -11,7 +11,7 @@ use std::process::Command;
 use support::assemble;
 
 fn run_stats(case: &str, elf: &Path, args: &[&str]) -> Value {
-    let stats = elf.with_file_name(format!("{case}.json"));
+    let stats = support::case_dir("pipeline-stats", case).join("stats.json");
     let out = Command::new(env!("CARGO_BIN_EXE_strand"))
         .args(["run", "--max-cycles", "50000000"])
         .args(args)
@@ -54,8 +54,8 @@ fn cycles_of_thread(stats: &Value, hart: usize) -> &Value {
 fn dependent_multiplies_wait_and_threads_hide_it() {
     let dep = assemble("pipeline", "mul-dep", &mul_loop(true));
     let ind = assemble("pipeline", "mul-ind", &mul_loop(false));
-    let s_dep = run_stats("s", &dep, &["--preset", "single"]);
-    let s_ind = run_stats("s", &ind, &["--preset", "single"]);
+    let s_dep = run_stats("mul-dep", &dep, &["--preset", "single"]);
+    let s_ind = run_stats("mul-ind", &ind, &["--preset", "single"]);
     let w_dep = cycles_of_thread(&s_dep, 0)["wait_muldiv"].as_u64().unwrap();
     let w_ind = cycles_of_thread(&s_ind, 0)["wait_muldiv"].as_u64().unwrap();
     // Each block of 8 dependent multiplies waits (mul - 1) = 3 cycles before 7 of them; the
@@ -84,7 +84,7 @@ fn dependent_multiplies_wait_and_threads_hide_it() {
 fn every_thread_cycle_is_accounted_once() {
     let dep = assemble("pipeline", "accounting", &mul_loop(true));
     for preset in ["single", "tiny"] {
-        let s = run_stats("a", &dep, &["--preset", preset]);
+        let s = run_stats(&format!("accounting-{preset}"), &dep, &["--preset", preset]);
         let total = s["chip"]["cycles"].as_u64().unwrap();
         for tile in s["chip"]["tile"].as_array().unwrap() {
             for core in tile["core"].as_array().unwrap() {
