@@ -15,7 +15,7 @@
 //! waiting for an interrupt that can never arrive.
 
 use crate::cache::hierarchy::Hierarchy;
-use crate::core::pipeline::{issue, select, CoreState, Issued, Place, ThreadTiming, Wait};
+use crate::core::pipeline::{issue, next_ready, select, CoreState, Issued, Place, ThreadTiming};
 use crate::core::{Bus, Ctx, Hart, RunState, Step};
 use crate::platform::StopRequest;
 use crate::stats::{HartStats, RunStats};
@@ -145,7 +145,7 @@ impl Machine {
                 self.platform.clint.collect_expired(cycle);
             }
             if self.platform.clint.dirty() {
-                self.refresh_interrupts(cycle, &mut active, &mut timing);
+                self.refresh_interrupts(cycle, &mut active, &mut timing, &mut cores);
                 deadline = self.platform.clint.next_deadline(cycle);
             }
             if active.is_empty() {
@@ -167,16 +167,19 @@ impl Machine {
             let mut next_event = u64::MAX;
             for &c in &active {
                 let c = c as usize;
+                if cores[c].next_ready > cycle {
+                    next_event = next_event.min(cores[c].next_ready);
+                    continue;
+                }
                 for g in 0..groups {
                     let first = c * threads + g * per_group;
-                    let (pick, ne) = select(
+                    let pick = select(
                         first..first + per_group,
                         &mut timing,
                         &self.harts,
                         &cores[c],
                         cycle,
                     );
-                    next_event = next_event.min(ne);
                     let Some(h) = pick else { continue };
                     issued = true;
                     let hart = &mut self.harts[h];
@@ -235,6 +238,9 @@ impl Machine {
                         cycle,
                     );
                 }
+                let first = c * threads;
+                cores[c].next_ready = next_ready(first..first + threads, &timing, &self.harts);
+                next_event = next_event.min(cores[c].next_ready);
             }
             if self.platform.stop.is_some() {
                 // The other cores finished this cycle too (as hardware would); the first exit
@@ -252,26 +258,8 @@ impl Machine {
                 });
             }
             if !issued && next_event > cycle && !self.platform.clint.dirty() {
-                // Nothing can issue before `next_event`: account the gap and jump over it.
-                let target = next_event.min(deadline).min(opts.max_cycles);
-                if target > cycle {
-                    let skip = target - cycle;
-                    for &c in &active {
-                        let first = c as usize * threads;
-                        let harts = &self.harts[first..first + threads];
-                        for (hart, t) in harts.iter().zip(&mut timing[first..first + threads]) {
-                            if hart.state == RunState::Running {
-                                let why = if t.ready_at > cycle {
-                                    t.reason
-                                } else {
-                                    Wait::MulDiv
-                                };
-                                t.cycles.add_wait(why, skip);
-                            }
-                        }
-                    }
-                    cycle = target;
-                }
+                // Nothing can issue before `next_event`: jump (waiting is accounted lazily).
+                cycle = next_event.min(deadline).min(opts.max_cycles).max(cycle);
             }
             if cycle >= next_progress {
                 next_progress = cycle + PROGRESS_EVERY;
@@ -289,6 +277,8 @@ impl Machine {
         for (h, t) in timing.iter_mut().enumerate() {
             if self.harts[h].state == RunState::WaitForInterrupt {
                 t.cycles.idle += end.saturating_sub(t.idle_since);
+            } else {
+                t.account_until(end);
             }
             stats[h].cycles = t.cycles;
         }
@@ -309,6 +299,7 @@ impl Machine {
         cycle: u64,
         active: &mut Vec<u32>,
         timing: &mut [ThreadTiming],
+        cores: &mut [CoreState],
     ) {
         let threads = self.cfg.core.threads;
         let clint = &mut self.platform.clint;
@@ -327,7 +318,10 @@ impl Machine {
                 hart.state = RunState::Running;
                 let t = &mut timing[h as usize];
                 t.cycles.idle += cycle.saturating_sub(t.idle_since);
+                t.acct_from = cycle;
                 t.ready_at = t.ready_at.max(cycle);
+                let core = &mut cores[(h / threads) as usize];
+                core.next_ready = core.next_ready.min(t.ready_at);
                 active.push(h / threads);
             }
         }

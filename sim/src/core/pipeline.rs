@@ -105,6 +105,9 @@ pub struct ThreadTiming {
     stores: VecDeque<u64>,
     /// Cycle the thread entered WFI.
     pub idle_since: u64,
+    /// First cycle not yet accounted in `cycles` (accounting is lazy: a waiting thread costs
+    /// nothing per cycle).
+    pub acct_from: u64,
     /// Cycles by state.
     pub cycles: StateCycles,
 }
@@ -120,6 +123,7 @@ impl Default for ThreadTiming {
             reg_kind: [Wait::Memory; 32],
             stores: VecDeque::new(),
             idle_since: 0,
+            acct_from: 0,
             cycles: StateCycles::default(),
         }
     }
@@ -130,6 +134,8 @@ impl Default for ThreadTiming {
 pub struct CoreState {
     /// The iterative divider is busy until this cycle.
     pub div_busy_until: u64,
+    /// Earliest `ready_at` of the core's running threads (the core needs no look before).
+    pub next_ready: u64,
 }
 
 /// Where a hart sits and the constants its timing needs.
@@ -154,6 +160,19 @@ fn sources(i: &Insn) -> (bool, bool) {
 }
 
 impl ThreadTiming {
+    /// Account the cycles `[acct_from, until)`: waiting for `reason` before `ready_at`, ready
+    /// but not picked from then on.
+    #[inline]
+    pub fn account_until(&mut self, until: u64) {
+        if until <= self.acct_from {
+            return;
+        }
+        let wait_end = self.ready_at.clamp(self.acct_from, until);
+        self.cycles.add_wait(self.reason, wait_end - self.acct_from);
+        self.cycles.ready_not_picked += until - wait_end;
+        self.acct_from = until;
+    }
+
     /// Schedule a hart's first instruction (at reset).
     pub fn schedule_first(
         &mut self,
@@ -233,7 +252,9 @@ pub fn issue(
     now: u64,
 ) {
     t.last_pick = now + 1; // 0 = never picked
+    t.account_until(now);
     t.cycles.running += 1;
+    t.acct_from = now + 1;
     t.ready_at = now + 1;
     t.reason = Wait::Memory;
     let stall = |t: &mut ThreadTiming, until: u64, why: Wait| {
@@ -314,9 +335,9 @@ pub fn issue(
     t.schedule_next(hart, next, place, mem, now);
 }
 
-/// Pick the thread to issue among `threads` (indices into `timing`/`harts`) at cycle `now`, and
-/// account this cycle for every thread of the group. Returns the picked index, if any, and the
-/// earliest cycle at which a waiting thread becomes ready.
+/// Pick the thread to issue among `threads` (indices into `timing`/`harts`) at cycle `now`:
+/// the least recently issued ready thread. A thread whose next instruction divides while the
+/// divider is busy is not ready; it waits (as `wait_muldiv`) until the divider is free.
 #[inline]
 pub fn select(
     threads: std::ops::Range<usize>,
@@ -324,33 +345,36 @@ pub fn select(
     harts: &[Hart],
     core: &CoreState,
     now: u64,
-) -> (Option<usize>, u64) {
+) -> Option<usize> {
     let mut best: Option<usize> = None;
-    let mut next_event = u64::MAX;
     for h in threads {
         if harts[h].state == RunState::WaitForInterrupt {
             continue;
         }
         let t = &mut timing[h];
         if t.ready_at > now {
-            t.cycles.add_wait(t.reason, 1);
-            next_event = next_event.min(t.ready_at);
             continue;
         }
         if t.next_is_div && core.div_busy_until > now {
-            t.cycles.wait_muldiv += 1;
-            next_event = next_event.min(core.div_busy_until);
+            t.account_until(now);
+            t.ready_at = core.div_busy_until;
+            t.reason = Wait::MulDiv;
             continue;
         }
-        t.cycles.ready_not_picked += 1;
         match best {
             Some(b) if timing[b].last_pick <= timing[h].last_pick => {}
             _ => best = Some(h),
         }
     }
-    if let Some(b) = best {
-        // Accounted as ready above; `issue` counts it as running.
-        timing[b].cycles.ready_not_picked -= 1;
-    }
-    (best, next_event)
+    best
+}
+
+/// Earliest `ready_at` among the running threads of `threads`.
+#[inline]
+pub fn next_ready(threads: std::ops::Range<usize>, timing: &[ThreadTiming], harts: &[Hart]) -> u64 {
+    threads
+        .filter(|&h| harts[h].state == RunState::Running)
+        .map(|h| timing[h].ready_at)
+        .min()
+        .unwrap_or(u64::MAX)
 }
