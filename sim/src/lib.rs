@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`cache`] | tag arrays and the hierarchy's latencies (L1I, L1D, tile L2) |
 //! | [`core`] | harts: architectural state, instruction semantics, CSRs, traps |
+//! | [`report`] | plots (SVG) of results |
 //! | [`platform`] | physical address decode over DRAM and devices, LR/SC reservations |
 //! | [`mem`] | DRAM backing store |
 //! | [`noc`] | 2D mesh network-on-chip (XY, wormhole, credits, 3 classes) and synthetic traffic |
@@ -23,6 +24,7 @@ pub mod loader;
 pub mod mem;
 pub mod noc;
 pub mod platform;
+pub mod report;
 pub mod stats;
 pub mod top;
 pub mod trace;

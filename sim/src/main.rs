@@ -60,6 +60,9 @@ struct NocCmd {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write the latency and throughput curves (with the analytical values) as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 /// Which chip: a preset or a TOML file, plus overrides.
@@ -180,6 +183,11 @@ fn noc(n: NocCmd) -> Result<ExitCode> {
         None => vec![n.rate],
     };
     let reports = traffic::sweep(&cfg, &pattern, &rates, n.flits, n.cycles, n.seed)?;
+    if let Some(path) = &n.plot {
+        let title = format!("{}x{} {}", cfg.mesh.x, cfg.mesh.y, n.pattern);
+        strand_sim::report::plot::noc_curve(&reports, &title, path)?;
+        eprintln!("plot written to {}", path.display());
+    }
     if n.json {
         println!(
             "{}",
