@@ -33,6 +33,28 @@ enum Cmd {
     /// Synthetic traffic on the chip's mesh NoC: latency and accepted throughput, side by side
     /// with the analytical zero-load latency and saturation bound (see docs/noc.md).
     Noc(NocCmd),
+    /// Benchmark the simulator: run one program on several presets and report build time,
+    /// simulated MIPS and memory (timings belong here, never in tests).
+    Bench(BenchCmd),
+}
+
+#[derive(Args)]
+struct BenchCmd {
+    /// Comma-separated presets.
+    #[arg(long, default_value = "tiny,u280,sketch2k")]
+    presets: String,
+    /// Program to run.
+    #[arg(long, default_value = "build/firmware/ptr-chase.elf")]
+    elf: PathBuf,
+    /// Bootargs for the program.
+    #[arg(long, default_value = "size=4K iters=2000")]
+    append: String,
+    /// Override parameters of every preset (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -140,6 +162,7 @@ fn main() -> ExitCode {
         Cmd::Run(a) => run(a),
         Cmd::Config(c) => config(c),
         Cmd::Noc(n) => noc(n),
+        Cmd::Bench(b) => bench(b),
     };
     match r {
         Ok(code) => code,
@@ -170,6 +193,68 @@ fn config(c: ConfigCmd) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     print!("{}", c.chip.resolve()?.to_toml_string());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak resident memory of this process so far, in KiB (Linux `VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn bench(b: BenchCmd) -> Result<ExitCode> {
+    let image = std::fs::read(&b.elf).with_context(|| {
+        format!(
+            "cannot read {} (run scripts/build-firmware)",
+            b.elf.display()
+        )
+    })?;
+    let mut rows = Vec::new();
+    println!("| preset | harts | build s | cycles | instructions | run s | simulated MIPS | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for preset in b
+        .presets
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let chip = ChipArgs {
+            preset: Some(preset.to_string()),
+            config: None,
+            set: b.set.clone(),
+        };
+        let cfg = chip.resolve()?;
+        let t0 = Instant::now();
+        let mut m = Machine::new(cfg.clone(), Box::new(std::io::sink()))?;
+        m.load(&image, &b.append)?;
+        let build = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let (exit, stats) = m.run(&mut RunOptions::default())?;
+        let run = t1.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            exit.code == 0,
+            "{preset}: the program exited with {}",
+            exit.code
+        );
+        let mips = stats.retired() as f64 / run.max(1e-9) / 1e6;
+        let rss = peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
+        println!(
+            "| {preset} | {} | {build:.3} | {} | {} | {run:.3} | {mips:.2} | {rss:.0} |",
+            cfg.harts(),
+            stats.cycles,
+            stats.retired()
+        );
+        rows.push(serde_json::json!({
+            "preset": preset, "harts": cfg.harts(), "build_s": build, "cycles": stats.cycles,
+            "instructions": stats.retired(), "run_s": run, "mips": mips, "peak_rss_mib": rss,
+            "host_threads": 1, "elf": b.elf, "append": b.append, "config": cfg,
+        }));
+    }
+    if let Some(p) = &b.out {
+        std::fs::write(p, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
