@@ -224,9 +224,9 @@ pub enum HbmModel {
 
 /// One pseudo-channel's banks and DRAM timing (`[memory.banked]`), in nanoseconds so that it does
 /// not change with the clock. The defaults are an HBM2 pseudo-channel at 2 Gb/s/pin (tCK = 1 ns):
-/// DRAMsim3's `configs/HBM2_8Gb_x128.ini` (CL = tRCD = tRP = 14, tRAS = 34 cycles of 1 ns; 4 bank
-/// groups x 4 banks; 1 KiB page in pseudo-channel mode, JESD235) and a 32-byte burst (64-bit
-/// pseudo-channel, BL4).
+/// DRAMsim3's `configs/HBM2_8Gb_x128.ini` (CL = tRCD = tRP = 14, tRAS = 34, tRRD_S = 4, tFAW = 30
+/// cycles of 1 ns; 4 bank groups x 4 banks; 1 KiB page in pseudo-channel mode, JESD235) and a
+/// 32-byte burst (64-bit pseudo-channel, BL4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BankedTiming {
@@ -244,6 +244,10 @@ pub struct BankedTiming {
     pub t_cl_ns: f64,
     /// ACT to PRE of the same bank (row active time), ns.
     pub t_ras_ns: f64,
+    /// ACT to ACT of different banks (row to row delay), ns.
+    pub t_rrd_ns: f64,
+    /// Window in which at most four ACTs may issue (four-activate window), ns.
+    pub t_faw_ns: f64,
 }
 
 impl Default for BankedTiming {
@@ -256,6 +260,8 @@ impl Default for BankedTiming {
             t_rp_ns: 14.0,
             t_cl_ns: 14.0,
             t_ras_ns: 34.0,
+            t_rrd_ns: 4.0,
+            t_faw_ns: 30.0,
         }
     }
 }
@@ -804,6 +810,8 @@ fn validate_hbm(m: &MemoryConfig, line: u32) -> Result<(), ConfigError> {
         ("memory.banked.t_rp_ns", b.t_rp_ns),
         ("memory.banked.t_cl_ns", b.t_cl_ns),
         ("memory.banked.t_ras_ns", b.t_ras_ns),
+        ("memory.banked.t_rrd_ns", b.t_rrd_ns),
+        ("memory.banked.t_faw_ns", b.t_faw_ns),
     ] {
         if !(v.is_finite() && (0.0..=10_000.0).contains(&v)) {
             return Err(bad(field, v, "must be 0..=10000 ns"));

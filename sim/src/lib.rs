@@ -9,6 +9,7 @@
 //! | [`platform`] | physical address decode over DRAM and devices, LR/SC reservations |
 //! | [`mem`] | DRAM backing store |
 //! | [`noc`] | 2D mesh network-on-chip (XY, wormhole, credits, 3 classes) and synthetic traffic |
+//! | [`hbm`] | HBM memory controllers: address hash, per-channel queues, fixed or banked timing |
 //! | [`devices`] | UART, CLINT, test finisher, HTIF |
 //! | [`loader`] | ELF loading and the device tree |
 //! | [`top`] | the chip: every hart on one platform |
@@ -20,6 +21,7 @@ pub mod cache;
 pub mod core;
 pub mod devices;
 pub mod engine;
+pub mod hbm;
 pub mod loader;
 pub mod mem;
 pub mod noc;
