@@ -30,6 +30,8 @@ pub struct RunStats {
     pub l1: Vec<(CacheStats, CacheStats)>,
     /// L2 counters per tile.
     pub l2: Vec<CacheStats>,
+    /// HBM per-channel statistics.
+    pub hbm: crate::hbm::HbmReport,
     cfg: ChipConfig,
 }
 
@@ -75,6 +77,7 @@ impl RunStats {
             harts,
             l1: (0..cfg.cores()).map(|c| mem.l1_stats(c)).collect(),
             l2: (0..cfg.tiles()).map(|t| mem.l2_stats(t)).collect(),
+            hbm: mem.hbm_report(cycles),
             cfg: cfg.clone(),
         }
     }
@@ -150,6 +153,6 @@ impl RunStats {
             ipc: ipc(self.retired()),
             tile: tiles,
         };
-        serde_json::json!({ "config": self.cfg, "chip": chip })
+        serde_json::json!({ "config": self.cfg, "chip": chip, "hbm": self.hbm })
     }
 }

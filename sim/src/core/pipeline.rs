@@ -181,7 +181,7 @@ impl ThreadTiming {
         place: Place,
         mem: &mut Hierarchy,
     ) {
-        let fetch = mem.fetch(place.core, place.tile, hart.pc);
+        let fetch = mem.fetch(place.core, place.tile, hart.pc, 0);
         self.ready_at = fetch;
         self.next_is_div = insn.is_some_and(|i| i.op.class() == Class::Div);
     }
@@ -196,7 +196,7 @@ impl ThreadTiming {
         mem: &mut Hierarchy,
         now: u64,
     ) {
-        let fetch = mem.fetch(place.core, place.tile, hart.pc);
+        let fetch = mem.fetch(place.core, place.tile, hart.pc, now + 1);
         if fetch > 0 && now + 1 + fetch > self.ready_at {
             self.ready_at = now + 1 + fetch;
             self.reason = Wait::Memory;
@@ -286,7 +286,7 @@ pub fn issue(
             }
             Class::Load => {
                 let addr = done.commit.load.unwrap_or(0);
-                match mem.load(place.core, place.tile, addr) {
+                match mem.load(place.core, place.tile, addr, now) {
                     Ok(()) => result(t, now + u64::from(timing.load_use), Wait::Memory),
                     Err(miss) => {
                         stall(t, now + miss, Wait::Memory);
@@ -298,7 +298,7 @@ pub fn issue(
                 let (addr, _, _) = done.commit.store.unwrap_or((0, 0, 0));
                 let start = t.stores.back().copied().unwrap_or(now).max(now);
                 t.stores
-                    .push_back(start + mem.store(place.core, place.tile, addr));
+                    .push_back(start + mem.store(place.core, place.tile, addr, start));
                 if t.stores.len() > store_buffer {
                     let oldest = t.stores.pop_front().expect("non-empty");
                     stall(t, oldest, Wait::Memory);
@@ -315,7 +315,7 @@ pub fn issue(
                     .load
                     .or(done.commit.store.map(|s| s.0))
                     .unwrap_or(0);
-                let back = now + mem.atomic(place.core, place.tile, addr);
+                let back = now + mem.atomic(place.core, place.tile, addr, now);
                 stall(t, back, Wait::Atomic);
                 result(t, back, Wait::Atomic);
             }
