@@ -137,6 +137,9 @@ struct RunArgs {
     /// Write the resolved configuration as TOML to this file.
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
+    /// Plot where every thread's cycles went (running, ready, waiting on ..., idle) as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Stop (exit status 124) after this many cycles.
     #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
     max_cycles: u64,
@@ -339,6 +342,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(p) = &a.stats {
         let json = serde_json::to_string_pretty(&stats.to_json())?;
         std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &a.plot {
+        strand_sim::report::plot::thread_states(&stats, cfg.core.threads, p)?;
     }
     if !a.quiet {
         let instr = stats.retired();

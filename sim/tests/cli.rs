@@ -228,6 +228,14 @@ fn stats_and_resolved_config_are_written() {
     assert_eq!(json["config"]["core"]["threads"], 2);
     assert_eq!(json["chip"]["tile"][1]["core"][0]["thread"][1]["hart"], 3);
     assert!(json["chip"]["retired"].as_u64().unwrap() >= 3);
+    let plot = dir.join("states.svg");
+    let o = strand(
+        &["run", "--preset", "tiny", "--plot", plot.to_str().unwrap()],
+        Some(&elf),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("hart 7") && svg.contains("wait memory"));
     let text = std::fs::read_to_string(&cfg).unwrap();
     let back = strand_hw::ChipConfig::from_toml_str(&text).unwrap();
     assert_eq!(back.core.threads, 2);

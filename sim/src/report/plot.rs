@@ -107,6 +107,117 @@ pub fn noc_curve(reports: &[SyntheticReport], title: &str, path: &Path) -> Resul
     Ok(())
 }
 
+/// Names and colours of the thread states, in stacking order.
+const STATES: [(&str, RGBColor); 8] = [
+    ("running", RGBColor(46, 139, 87)),
+    ("ready, not picked", RGBColor(152, 251, 152)),
+    ("wait memory", RGBColor(70, 130, 180)),
+    ("wait mul/div", RGBColor(255, 165, 0)),
+    ("wait fence", RGBColor(148, 0, 211)),
+    ("wait atomic", RGBColor(220, 20, 60)),
+    ("wait pipeline", RGBColor(189, 183, 107)),
+    ("idle (WFI)", RGBColor(211, 211, 211)),
+];
+
+fn state_values(c: &crate::core::pipeline::StateCycles) -> [u64; 8] {
+    [
+        c.running,
+        c.ready_not_picked,
+        c.wait_memory,
+        c.wait_muldiv,
+        c.wait_fence,
+        c.wait_atomic,
+        c.wait_pipeline,
+        c.idle,
+    ]
+}
+
+/// Where every thread's cycles went (the Niagara utilization figure): one stacked bar per thread,
+/// or per core (summed over its threads) when there are more than 64 threads.
+pub fn thread_states(
+    stats: &crate::stats::RunStats,
+    threads_per_core: u32,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let err = |e: &dyn std::fmt::Display| PlotError {
+        path: path.display().to_string(),
+        why: e.to_string(),
+    };
+    let per_core = stats.harts.len() > 64;
+    let bars: Vec<(String, [u64; 8])> = if per_core {
+        stats
+            .harts
+            .chunks(threads_per_core as usize)
+            .enumerate()
+            .map(|(c, hs)| {
+                let mut v = [0u64; 8];
+                for h in hs {
+                    for (a, b) in v.iter_mut().zip(state_values(&h.cycles)) {
+                        *a += b;
+                    }
+                }
+                (format!("core {c}"), v)
+            })
+            .collect()
+    } else {
+        stats
+            .harts
+            .iter()
+            .enumerate()
+            .map(|(h, s)| (format!("hart {h}"), state_values(&s.cycles)))
+            .collect()
+    };
+    if bars.is_empty() {
+        return Err(err(&"no threads"));
+    }
+    let height = (120 + 22 * bars.len() as u32).min(4000);
+    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let n = bars.len();
+    let mut c = ChartBuilder::on(&root)
+        .caption("cycles by thread state", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0f64, (0..n).into_segmented())
+        .map_err(|e| err(&e))?;
+    c.configure_mesh()
+        .disable_y_mesh()
+        .x_desc("fraction of cycles")
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) if *i < n => bars[*i].0.clone(),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (k, (name, colour)) in STATES.iter().enumerate() {
+        let rects = bars.iter().enumerate().map(|(i, (_, v))| {
+            let total = v.iter().sum::<u64>().max(1) as f64;
+            let start = v[..k].iter().sum::<u64>() as f64 / total;
+            let end = start + v[k] as f64 / total;
+            Rectangle::new(
+                [
+                    (start, SegmentValue::Exact(i)),
+                    (end, SegmentValue::Exact(i + 1)),
+                ],
+                colour.filled(),
+            )
+        });
+        c.draw_series(rects)
+            .map_err(|e| err(&e))?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
