@@ -4,6 +4,7 @@
 //! ```text
 //!  hart ─► Bus ─┬─ DRAM (0x8000_0000..)     fetch, load, store, AMO, LR/SC
 //!               ├─ UART, finisher           load/store of 1-8 bytes
+//!               ├─ virtio-mmio slots        empty (device ID 0) until the virtio-fs device
 //!               ├─ CLINT                    load/store; interrupt lines → harts' mip
 //!               └─ anything else            access fault
 //! ```
@@ -160,6 +161,15 @@ impl Platform {
         if (FINISHER_BASE..FINISHER_BASE + FINISHER_SIZE).contains(&addr) {
             return Ok(0);
         }
+        if (VIRTIO_BASE..VIRTIO_BASE + VIRTIO_STRIDE * VIRTIO_SLOTS).contains(&addr) {
+            // An empty virtio-mmio v2 slot, as on QEMU virt: magic "virt", version 2, device ID
+            // 0 (= no device); everything else reads 0.
+            return Ok(match (addr - VIRTIO_BASE) % VIRTIO_STRIDE {
+                0x000 => 0x7472_6976,
+                0x004 => 2,
+                _ => 0,
+            });
+        }
         Err(AccessFault)
     }
 
@@ -198,6 +208,9 @@ impl Platform {
                 }
             }
             return Ok(());
+        }
+        if (VIRTIO_BASE..VIRTIO_BASE + VIRTIO_STRIDE * VIRTIO_SLOTS).contains(&addr) {
+            return Ok(()); // empty slot: writes are ignored
         }
         Err(AccessFault)
     }
