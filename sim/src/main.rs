@@ -146,6 +146,10 @@ struct RunArgs {
     /// Do not print the summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Share host directory DIR with the firmware as a virtio-fs device (virtio-mmio slot 7,
+    /// 0x1000_8000) with tag TAG (default `hostshare`).
+    #[arg(long, value_name = "DIR[:TAG]")]
+    share: Option<String>,
     /// The program (RISC-V ELF executable).
     elf: PathBuf,
 }
@@ -302,6 +306,13 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         std::fs::read(&a.elf).with_context(|| format!("cannot read ELF {}", a.elf.display()))?;
     let t0 = Instant::now();
     let mut m = Machine::new(cfg.clone(), Box::new(std::io::stdout()))?;
+    if let Some(share) = &a.share {
+        let (dir, tag) = match share.rsplit_once(':') {
+            Some((d, t)) if !d.is_empty() => (d, t),
+            _ => (share.as_str(), strand_sim::devices::virtio::DEFAULT_TAG),
+        };
+        m.attach_share(std::path::Path::new(dir), tag)?;
+    }
     m.load(&image, &a.append)
         .with_context(|| format!("cannot load {}", a.elf.display()))?;
     let build_time = t0.elapsed();

@@ -62,6 +62,11 @@ impl Dram {
         self.bytes[off..off + data.len()].copy_from_slice(data);
     }
 
+    /// The whole store, mutably (for DMA-capable devices such as virtio-fs).
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
     /// Borrow `len` bytes at physical address `addr`.
     pub fn slice(&self, addr: u64, len: u64) -> Option<&[u8]> {
         let off = self.offset(addr, len)?;

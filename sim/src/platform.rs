@@ -4,7 +4,8 @@
 //! ```text
 //!  hart ─► Bus ─┬─ DRAM (0x8000_0000..)     fetch, load, store, AMO, LR/SC
 //!               ├─ UART, finisher           load/store of 1-8 bytes
-//!               ├─ virtio-mmio slots        empty (device ID 0) until the virtio-fs device
+//!               ├─ virtio-mmio slots        slot 7 (0x1000_8000): virtio-fs when a share is
+//!               │                           attached; the others empty (device ID 0)
 //!               ├─ CLINT                    load/store; interrupt lines → harts' mip
 //!               └─ anything else            access fault
 //! ```
@@ -18,6 +19,7 @@ use crate::devices::clint::Clint;
 use crate::devices::finisher::{self, FinisherRequest};
 use crate::devices::htif::{self, HtifRequest};
 use crate::devices::uart::Uart;
+use crate::devices::virtio::VirtioFs;
 use crate::mem::Dram;
 use strand_hw::isa::{decode, Insn};
 use strand_hw::memmap::*;
@@ -41,6 +43,10 @@ pub enum StopRequest {
 
 const RESERVATION_LINE: u64 = 64;
 
+/// The virtio-mmio slot of the virtio-fs device: the last one (0x1000_8000), where QEMU puts the
+/// first `-device`.
+pub const VIRTIO_FS_SLOT: u64 = VIRTIO_SLOTS - 1;
+
 /// Memory and devices shared by all harts.
 pub struct Platform {
     /// DRAM contents.
@@ -53,6 +59,8 @@ pub struct Platform {
     pub tohost: Option<u64>,
     /// Address of the `fromhost` symbol, if the program defines one.
     pub fromhost: Option<u64>,
+    /// The virtio-fs device in virtio-mmio slot [`VIRTIO_FS_SLOT`], if a share is attached.
+    pub virtio_fs: Option<VirtioFs>,
     /// Set when the firmware asks to stop.
     pub stop: Option<StopRequest>,
     /// Current core cycle (for `mtime`), maintained by the engine.
@@ -73,6 +81,7 @@ impl Platform {
             clint: Clint::new(harts, clock_hz),
             tohost: None,
             fromhost: None,
+            virtio_fs: None,
             stop: None,
             cycle: 0,
             reservations: Vec::new(),
@@ -162,6 +171,15 @@ impl Platform {
             return Ok(0);
         }
         if (VIRTIO_BASE..VIRTIO_BASE + VIRTIO_STRIDE * VIRTIO_SLOTS).contains(&addr) {
+            let (slot, off) = (
+                (addr - VIRTIO_BASE) / VIRTIO_STRIDE,
+                (addr - VIRTIO_BASE) % VIRTIO_STRIDE,
+            );
+            if slot == VIRTIO_FS_SLOT {
+                if let Some(dev) = &self.virtio_fs {
+                    return Ok(dev.read(off, size));
+                }
+            }
             // An empty virtio-mmio v2 slot, as on QEMU virt: magic "virt", version 2, device ID
             // 0 (= no device); everything else reads 0.
             return Ok(match (addr - VIRTIO_BASE) % VIRTIO_STRIDE {
@@ -210,6 +228,18 @@ impl Platform {
             return Ok(());
         }
         if (VIRTIO_BASE..VIRTIO_BASE + VIRTIO_STRIDE * VIRTIO_SLOTS).contains(&addr) {
+            let (slot, off) = (
+                (addr - VIRTIO_BASE) / VIRTIO_STRIDE,
+                (addr - VIRTIO_BASE) % VIRTIO_STRIDE,
+            );
+            if slot == VIRTIO_FS_SLOT {
+                if let Some(dev) = &mut self.virtio_fs {
+                    dev.write(off, size, val, self.dram.as_mut_slice(), DRAM_BASE);
+                    // The device may have written DRAM (replies, used rings): drop LR/SC
+                    // reservations conservatively.
+                    self.reservations.clear();
+                }
+            }
             return Ok(()); // empty slot: writes are ignored
         }
         Err(AccessFault)

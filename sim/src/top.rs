@@ -67,11 +67,24 @@ impl Machine {
         })
     }
 
+    /// Serve host directory `dir` to the firmware as a virtio-fs device with `tag` (virtio-mmio
+    /// slot 7, 0x1000_8000, listed in the device tree). Call before [`Machine::load`].
+    pub fn attach_share(
+        &mut self,
+        dir: &std::path::Path,
+        tag: &str,
+    ) -> Result<(), crate::devices::virtio::ShareError> {
+        self.platform.virtio_fs = Some(crate::devices::virtio::VirtioFs::new(dir, tag)?);
+        Ok(())
+    }
+
     /// Load an ELF image and the device tree, and reset every hart to the entry point.
     pub fn load(&mut self, image: &[u8], bootargs: &str) -> Result<elf::Program, LoadError> {
         let dram = DRAM_BASE..DRAM_BASE + self.cfg.memory.dram_size;
         let prog = elf::parse(image, dram)?;
-        let blob = dtb::build(&self.cfg, bootargs).map_err(|e| LoadError::Dtb(e.to_string()))?;
+        let virtio_fs = self.platform.virtio_fs.is_some();
+        let blob = dtb::build_with(&self.cfg, bootargs, virtio_fs)
+            .map_err(|e| LoadError::Dtb(e.to_string()))?;
         let dtb_addr = dtb::placement(self.cfg.memory.dram_size, blob.len() as u64)
             .ok_or_else(|| LoadError::Dtb(format!("{} bytes do not fit in DRAM", blob.len())))?;
         for s in &prog.segments {

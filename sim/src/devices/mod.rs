@@ -7,3 +7,4 @@ pub mod clint;
 pub mod finisher;
 pub mod htif;
 pub mod uart;
+pub mod virtio;

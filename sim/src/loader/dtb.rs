@@ -10,7 +10,8 @@
 //! └── soc
 //!     ├── test@100000      sifive,test0
 //!     ├── clint@2000000    sifive,clint0 (interrupts-extended: MSIP, MTIP of every hart)
-//!     └── serial@10000000  ns16550a
+//!     ├── serial@10000000  ns16550a
+//!     └── virtio_mmio@10008000  virtio,mmio (only with a virtio-fs share attached)
 //! ```
 //!
 //! The blob is placed where QEMU places it: aligned down to 2 MiB below the lower of DRAM's end
@@ -25,6 +26,11 @@ pub const ISA_STRING: &str = "rv64ima_zicsr_zifencei_zicntr";
 
 /// Build the device tree blob for `cfg` with `/chosen/bootargs = bootargs`.
 pub fn build(cfg: &ChipConfig, bootargs: &str) -> Result<Vec<u8>, FdtError> {
+    build_with(cfg, bootargs, false)
+}
+
+/// [`build`], plus a `virtio,mmio` node for virtio-mmio slot 7 when `virtio_fs` is set.
+pub fn build_with(cfg: &ChipConfig, bootargs: &str, virtio_fs: bool) -> Result<Vec<u8>, FdtError> {
     let mut f = FdtWriter::new()?;
     let root = f.begin_node("")?;
     f.property_u32("#address-cells", 2)?;
@@ -100,6 +106,14 @@ pub fn build(cfg: &ChipConfig, bootargs: &str) -> Result<Vec<u8>, FdtError> {
     f.property_u32("clock-frequency", 3_686_400)?;
     f.end_node(uart)?;
 
+    if virtio_fs {
+        let base = VIRTIO_BASE + (VIRTIO_SLOTS - 1) * VIRTIO_STRIDE;
+        let node = f.begin_node(&format!("virtio_mmio@{base:x}"))?;
+        f.property_string("compatible", "virtio,mmio")?;
+        f.property_array_u64("reg", &[base, VIRTIO_STRIDE])?;
+        f.end_node(node)?;
+    }
+
     f.end_node(soc)?;
     f.end_node(root)?;
     f.finish()
@@ -129,6 +143,11 @@ mod tests {
             assert_eq!(&blob[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
             assert!(placement(cfg.memory.dram_size, blob.len() as u64).is_some());
         }
+        let cfg = ChipConfig::preset("tiny").unwrap();
+        let with = build_with(&cfg, "", true).unwrap();
+        let find = |b: &[u8], s: &[u8]| b.windows(s.len()).any(|w| w == s);
+        assert!(find(&with, b"virtio_mmio@10008000") && find(&with, b"virtio,mmio"));
+        assert!(!find(&build(&cfg, "").unwrap(), b"virtio,mmio"));
         // QEMU virt with -m 256M puts a small fdt at 0x8fe00000.
         assert_eq!(placement(256 << 20, 0x2000), Some(0x8fe0_0000));
         // With more than 1 GiB of DRAM, below 3 GiB.
