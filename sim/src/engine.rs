@@ -144,11 +144,15 @@ impl Machine {
             if cycle >= deadline {
                 self.platform.clint.collect_expired(cycle);
             }
+            if cycle >= self.platform.virtio_due() {
+                self.platform.service_virtio(cycle);
+            }
             if self.platform.clint.dirty() {
                 self.refresh_interrupts(cycle, &mut active, &mut timing, &mut cores);
                 deadline = self.platform.clint.next_deadline(cycle);
             }
             if active.is_empty() {
+                let deadline = deadline.min(self.platform.virtio_due());
                 if deadline == u64::MAX {
                     break Err(SimError::Deadlock {
                         cycle,
@@ -259,7 +263,11 @@ impl Machine {
             }
             if !issued && next_event > cycle && !self.platform.clint.dirty() {
                 // Nothing can issue before `next_event`: jump (waiting is accounted lazily).
-                cycle = next_event.min(deadline).min(opts.max_cycles).max(cycle);
+                cycle = next_event
+                    .min(deadline)
+                    .min(self.platform.virtio_due())
+                    .min(opts.max_cycles)
+                    .max(cycle);
             }
             if cycle >= next_progress {
                 next_progress = cycle + PROGRESS_EVERY;

@@ -61,6 +61,10 @@ pub struct Platform {
     pub fromhost: Option<u64>,
     /// The virtio-fs device in virtio-mmio slot [`VIRTIO_FS_SLOT`], if a share is attached.
     pub virtio_fs: Option<VirtioFs>,
+    /// Cycles the virtio-fs device takes to serve a notified queue (its modelled service latency).
+    pub virtio_latency: u64,
+    /// Notified queues waiting for service: `(due cycle, queue)`, in notify order.
+    virtio_pending: std::collections::VecDeque<(u64, u32)>,
     /// Set when the firmware asks to stop.
     pub stop: Option<StopRequest>,
     /// Current core cycle (for `mtime`), maintained by the engine.
@@ -82,11 +86,35 @@ impl Platform {
             tohost: None,
             fromhost: None,
             virtio_fs: None,
+            virtio_latency: 0,
+            virtio_pending: std::collections::VecDeque::new(),
             stop: None,
             cycle: 0,
             reservations: Vec::new(),
             code_base: 0,
             predecoded: Vec::new(),
+        }
+    }
+
+    /// Cycle at which the next notified virtio queue is due (`u64::MAX` if none).
+    #[inline]
+    pub fn virtio_due(&self) -> u64 {
+        self.virtio_pending.front().map_or(u64::MAX, |&(due, _)| due)
+    }
+
+    /// Serve every notified virtio queue that is due at `cycle`: the device reads the requests
+    /// and writes the replies and used rings in DRAM now.
+    pub fn service_virtio(&mut self, cycle: u64) {
+        while let Some(&(due, queue)) = self.virtio_pending.front() {
+            if due > cycle {
+                break;
+            }
+            self.virtio_pending.pop_front();
+            if let Some(dev) = &mut self.virtio_fs {
+                dev.notify(queue, self.dram.as_mut_slice(), DRAM_BASE);
+                // The device wrote DRAM (replies, used rings): drop LR/SC reservations.
+                self.reservations.clear();
+            }
         }
     }
 
@@ -234,6 +262,11 @@ impl Platform {
             );
             if slot == VIRTIO_FS_SLOT {
                 if let Some(dev) = &mut self.virtio_fs {
+                    if off == crate::devices::virtio::reg::QUEUE_NOTIFY {
+                        // Served `virtio_latency` cycles from now (see `service_virtio`).
+                        self.virtio_pending.push_back((self.cycle + self.virtio_latency, val as u32));
+                        return Ok(());
+                    }
                     dev.write(off, size, val, self.dram.as_mut_slice(), DRAM_BASE);
                     // The device may have written DRAM (replies, used rings): drop LR/SC
                     // reservations conservatively.

@@ -40,6 +40,10 @@ pub enum LoadError {
     },
 }
 
+/// Modelled service time of the virtio-fs device per notified queue (a host daemon round trip):
+/// the used ring is updated this long after the guest's notify.
+pub const VIRTIO_FS_SERVICE_NS: f64 = 2000.0;
+
 /// A chip with its platform, ready to run.
 pub struct Machine {
     /// The resolved configuration.
@@ -75,6 +79,7 @@ impl Machine {
         tag: &str,
     ) -> Result<(), crate::devices::virtio::ShareError> {
         self.platform.virtio_fs = Some(crate::devices::virtio::VirtioFs::new(dir, tag)?);
+        self.platform.virtio_latency = self.cfg.ns_to_cycles(VIRTIO_FS_SERVICE_NS);
         Ok(())
     }
 
