@@ -99,7 +99,9 @@ impl Platform {
     /// Cycle at which the next notified virtio queue is due (`u64::MAX` if none).
     #[inline]
     pub fn virtio_due(&self) -> u64 {
-        self.virtio_pending.front().map_or(u64::MAX, |&(due, _)| due)
+        self.virtio_pending
+            .front()
+            .map_or(u64::MAX, |&(due, _)| due)
     }
 
     /// Serve every notified virtio queue that is due at `cycle`: the device reads the requests
@@ -264,7 +266,8 @@ impl Platform {
                 if let Some(dev) = &mut self.virtio_fs {
                     if off == crate::devices::virtio::reg::QUEUE_NOTIFY {
                         // Served `virtio_latency` cycles from now (see `service_virtio`).
-                        self.virtio_pending.push_back((self.cycle + self.virtio_latency, val as u32));
+                        self.virtio_pending
+                            .push_back((self.cycle + self.virtio_latency, val as u32));
                         return Ok(());
                     }
                     dev.write(off, size, val, self.dram.as_mut_slice(), DRAM_BASE);
