@@ -168,7 +168,7 @@ fn stress(case: &str, harts: u32) {
         "vfs-stress",
         harts,
         "size=96K rounds=2",
-        &format!("vfs-stress: PASS ({harts} harts, 98304 bytes, 2 rounds"),
+        &format!("vfs-stress: PASS ({harts} of {harts} harts, 98304 bytes, 2 rounds"),
     );
     assert_eq!(
         out.matches(" ok (98304 bytes x 2 rounds)").count(),
