@@ -8,10 +8,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use support::{case_dir, parallel_map, require_tool, run_logged, worker_threads};
+use support::{case_dir, firmware, parallel_map, require_tool, run_logged, worker_threads};
 
 struct Case {
     name: &'static str,
@@ -88,18 +88,6 @@ const CASES: &[Case] = &[
         expect_code: 0,
     },
 ];
-
-fn firmware(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../build/firmware")
-        .join(format!("{name}.elf"));
-    assert!(
-        p.is_file(),
-        "{} is missing: build the firmware with scripts/build-firmware (scripts/test does)",
-        p.display()
-    );
-    p
-}
 
 /// Console text without the timing lines.
 fn deterministic(path: &Path) -> String {

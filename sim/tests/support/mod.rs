@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod vfs;
+
 /// `name` found in `PATH`, if it is there.
 pub fn find_tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -179,4 +181,20 @@ pub fn assemble(suite: &str, case: &str, asm: &str) -> PathBuf {
         .success();
     assert!(ok, "linking {case} failed");
     dir.join("prog.elf")
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `build/firmware/<name>.elf`; fails with how to build it when it is missing.
+pub fn firmware(name: &str) -> PathBuf {
+    let p = repo().join("build/firmware").join(format!("{name}.elf"));
+    assert!(
+        p.is_file(),
+        "{} is missing: build the firmware with scripts/build-firmware (scripts/test does)",
+        p.display()
+    );
+    p
 }
