@@ -188,17 +188,16 @@ impl Machine {
                     issued = true;
                     let hart = &mut self.harts[h];
                     let st = &mut stats[h];
-                    let insn = self.platform.fetch_insn(hart.pc).ok();
                     let step = hart.step(&mut self.platform, &ctx, &mut commit);
-                    let trapped = match step {
-                        Step::Retired => {
+                    let (insn, trapped) = match step {
+                        Step::Retired { insn } => {
                             st.retired += 1;
                             retired_total += 1;
                             if let Some(log) = opts.commit_log.as_mut() {
                                 log.record(h as u32, &commit)?;
                             }
                             went_idle |= hart.state == RunState::WaitForInterrupt;
-                            false
+                            (Some(insn), false)
                         }
                         Step::Exception { cause, tval, pc } => {
                             st.exceptions += 1;
@@ -212,15 +211,15 @@ impl Machine {
                                     why,
                                 });
                             }
-                            true
+                            (None, true)
                         }
                         Step::Interrupt { .. } => {
                             st.interrupts += 1;
-                            true
+                            (None, true)
                         }
                         Step::Waiting => {
                             went_idle = true;
-                            false
+                            (None, false)
                         }
                     };
                     let next = self.platform.fetch_insn(hart.pc).ok();

@@ -38,20 +38,21 @@ fn exc(cause: u64, tval: u64) -> Exception {
     Exception { cause, tval }
 }
 
-/// Fetch, decode and execute the instruction at `hart.pc`.
+/// Fetch, decode and execute the instruction at `hart.pc`; returns it once it has retired.
 #[inline]
 pub fn execute(
     hart: &mut Hart,
     bus: &mut impl Bus,
     ctx: &Ctx,
     commit: &mut Commit,
-) -> Result<(), Exception> {
+) -> Result<Insn, Exception> {
     let pc = hart.pc;
     let insn = bus
         .fetch_insn(pc)
         .map_err(|_| exc(cause::FETCH_ACCESS, pc))?;
     commit.raw = insn.raw;
-    execute_insn(hart, bus, ctx, commit, &insn)
+    execute_insn(hart, bus, ctx, commit, &insn)?;
+    Ok(insn)
 }
 
 /// Execute an already fetched and decoded instruction at `hart.pc`.

@@ -9,6 +9,7 @@ use super::bus::Bus;
 use super::csr::Csrs;
 use crate::trace::Commit;
 use strand_hw::isa::csr::{cause, irq, mstatus};
+use strand_hw::isa::Insn;
 
 /// Run state of a hart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +24,10 @@ pub enum RunState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// An instruction retired.
-    Retired,
+    Retired {
+        /// The instruction (the timing layer needs its class and registers).
+        insn: Insn,
+    },
     /// An exception was raised; the hart now points at its trap handler.
     Exception {
         /// mcause.
@@ -145,7 +149,7 @@ impl Hart {
         let pc = self.pc;
         commit.reset(pc);
         match super::exec::execute(self, bus, ctx, commit) {
-            Ok(()) => Step::Retired,
+            Ok(insn) => Step::Retired { insn },
             Err(t) => {
                 self.trap(t.cause, t.tval, pc);
                 Step::Exception {
