@@ -133,6 +133,11 @@ impl Platform {
             .collect();
     }
 
+    /// Ask the run to stop; the first request of a run wins.
+    fn request_stop(&mut self, r: StopRequest) {
+        self.stop = self.stop.or(Some(r));
+    }
+
     fn break_reservations(&mut self, hart: u32, addr: u64) {
         if !self.reservations.is_empty() {
             let line = addr / RESERVATION_LINE;
@@ -143,9 +148,7 @@ impl Platform {
 
     fn htif_store(&mut self, hart: u32, val: u64) {
         match htif::decode(val) {
-            HtifRequest::Exit(code) => {
-                self.stop = self.stop.or(Some(StopRequest::Exit { code, hart }))
-            }
+            HtifRequest::Exit(code) => self.request_stop(StopRequest::Exit { code, hart }),
             HtifRequest::Putchar(c) => self.uart.write(0, c),
             HtifRequest::Syscall(block) => self.htif_syscall(hart, block),
             HtifRequest::Unknown(_) => {}
@@ -167,7 +170,7 @@ impl Platform {
         let (num, a0, a1, a2) = (word(0), word(1), word(2), word(3));
         let ret = match num {
             htif::SYS_EXIT => {
-                self.stop = self.stop.or(Some(StopRequest::Exit { code: a0, hart }));
+                self.request_stop(StopRequest::Exit { code: a0, hart });
                 0
             }
             htif::SYS_WRITE if a0 == 1 || a0 == 2 => match self.dram.slice(a1, a2) {
@@ -243,15 +246,11 @@ impl Platform {
         if (FINISHER_BASE..FINISHER_BASE + FINISHER_SIZE).contains(&addr) {
             if addr == FINISHER_BASE && size >= 4 {
                 match finisher::decode_write(val) {
-                    Some(FinisherRequest::Exit(code)) => {
-                        self.stop = self.stop.or(Some(StopRequest::Exit {
-                            code: u64::from(code),
-                            hart,
-                        }))
-                    }
-                    Some(FinisherRequest::Reset) => {
-                        self.stop = self.stop.or(Some(StopRequest::Reset { hart }))
-                    }
+                    Some(FinisherRequest::Exit(code)) => self.request_stop(StopRequest::Exit {
+                        code: u64::from(code),
+                        hart,
+                    }),
+                    Some(FinisherRequest::Reset) => self.request_stop(StopRequest::Reset { hart }),
                     None => {}
                 }
             }
