@@ -104,11 +104,7 @@ fn every_thread_cycle_is_accounted_once() {
 
 #[test]
 fn pointer_chase_utilization_rises_with_threads() {
-    let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/firmware/ptr-chase.elf");
-    assert!(
-        elf.is_file(),
-        "build the firmware first (scripts/build-firmware)"
-    );
+    let elf = support::firmware("ptr-chase");
     let mut last = 0.0;
     for n in [1, 2, 4, 8] {
         let threads = format!("core.threads={n}");

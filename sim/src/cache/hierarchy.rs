@@ -20,6 +20,7 @@
 
 use super::Tags;
 use crate::hbm::{placement::controller_tiles, Hbm, HbmReport};
+use crate::noc::NocParams;
 use serde::Serialize;
 use strand_hw::ChipConfig;
 
@@ -54,7 +55,7 @@ pub struct Hierarchy {
     l1i: Vec<Tags>,
     l1d: Vec<Tags>,
     l2: Vec<Tags>,
-    mesh_x: u32,
+    noc: NocParams,
     tiles: u32,
     l2_latency: u64,
     hop: u64,
@@ -70,7 +71,7 @@ impl Hierarchy {
             l1i: (0..cfg.cores()).map(|_| Tags::new(&cfg.core.l1i)).collect(),
             l1d: (0..cfg.cores()).map(|_| Tags::new(&cfg.core.l1d)).collect(),
             l2: (0..cfg.tiles()).map(|_| Tags::new(&cfg.tile.l2)).collect(),
-            mesh_x: cfg.mesh.x,
+            noc: NocParams::from_config(cfg),
             tiles: cfg.tiles(),
             l2_latency: u64::from(cfg.tile.l2_latency),
             hop: u64::from(cfg.noc.router_latency) + 1,
@@ -81,9 +82,7 @@ impl Hierarchy {
     }
 
     fn hops(&self, a: u32, b: u32) -> u64 {
-        let (x0, y0) = (a % self.mesh_x, a / self.mesh_x);
-        let (x1, y1) = (b % self.mesh_x, b / self.mesh_x);
-        u64::from(x0.abs_diff(x1) + y0.abs_diff(y1))
+        u64::from(crate::noc::analytic::hops(&self.noc, a, b))
     }
 
     /// Per-channel HBM statistics after `cycles` cycles.
