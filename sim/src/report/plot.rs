@@ -18,6 +18,54 @@ pub struct PlotError {
     pub why: String,
 }
 
+/// One labelled line of a chart (with a dot at each point when `marks`).
+struct Curve {
+    label: &'static str,
+    colour: RGBColor,
+    points: Vec<(f64, f64)>,
+    marks: bool,
+}
+
+/// One chart over offered load (`0..x_max`) with `curves` and their legend.
+fn panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    caption: &str,
+    y_desc: &str,
+    x_max: f64,
+    y_max: f64,
+    curves: &[Curve],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut c = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    c.configure_mesh()
+        .x_desc("offered load (flits/node/cycle)")
+        .y_desc(y_desc)
+        .draw()?;
+    for curve in curves {
+        let colour = curve.colour;
+        c.draw_series(LineSeries::new(curve.points.clone(), &colour))?
+            .label(curve.label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+        if curve.marks {
+            c.draw_series(
+                curve
+                    .points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, colour.filled())),
+            )?;
+        }
+    }
+    c.configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    Ok(())
+}
+
 /// Write the latency/throughput curves of a sweep (`reports` in increasing offered load).
 pub fn noc_curve(reports: &[SyntheticReport], title: &str, path: &Path) -> Result<(), PlotError> {
     let err = |e: &dyn std::fmt::Display| PlotError {
@@ -39,70 +87,62 @@ pub fn noc_curve(reports: &[SyntheticReport], title: &str, path: &Path) -> Resul
         .iter()
         .map(|r| (r.offered, r.latency_mean.min(cap)))
         .collect();
-
-    let mut c = ChartBuilder::on(&left)
-        .caption(format!("{title}: latency"), ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(0.0..max_off, 0.0..cap * 1.05)
-        .map_err(|e| err(&e))?;
-    c.configure_mesh()
-        .x_desc("offered load (flits/node/cycle)")
-        .y_desc("mean latency (cycles)")
-        .draw()
-        .map_err(|e| err(&e))?;
-    c.draw_series(LineSeries::new(lat.clone(), &BLUE))
-        .map_err(|e| err(&e))?
-        .label("measured")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    c.draw_series(lat.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))
-        .map_err(|e| err(&e))?;
-    c.draw_series(LineSeries::new(vec![(0.0, t0), (max_off, t0)], &GREEN))
-        .map_err(|e| err(&e))?
-        .label("zero-load latency (analytical)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
-    c.draw_series(LineSeries::new(vec![(sat, 0.0), (sat, cap * 1.05)], &RED))
-        .map_err(|e| err(&e))?
-        .label("saturation bound (analytical)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()
-        .map_err(|e| err(&e))?;
-
     let acc: Vec<(f64, f64)> = reports.iter().map(|r| (r.offered, r.accepted)).collect();
-    let mut c = ChartBuilder::on(&right)
-        .caption(format!("{title}: throughput"), ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(0.0..max_off, 0.0..max_off)
-        .map_err(|e| err(&e))?;
-    c.configure_mesh()
-        .x_desc("offered load (flits/node/cycle)")
-        .y_desc("accepted (flits/node/cycle)")
-        .draw()
-        .map_err(|e| err(&e))?;
-    c.draw_series(LineSeries::new(acc.clone(), &BLUE))
-        .map_err(|e| err(&e))?
-        .label("measured")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    c.draw_series(acc.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))
-        .map_err(|e| err(&e))?;
-    c.draw_series(LineSeries::new(
-        vec![(0.0, 0.0), (sat, sat), (max_off, sat)],
-        &RED,
-    ))
-    .map_err(|e| err(&e))?
-    .label("min(offered, bound)")
-    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()
-        .map_err(|e| err(&e))?;
+
+    let latency = [
+        Curve {
+            label: "measured",
+            colour: BLUE,
+            points: lat,
+            marks: true,
+        },
+        Curve {
+            label: "zero-load latency (analytical)",
+            colour: GREEN,
+            points: vec![(0.0, t0), (max_off, t0)],
+            marks: false,
+        },
+        Curve {
+            label: "saturation bound (analytical)",
+            colour: RED,
+            points: vec![(sat, 0.0), (sat, cap * 1.05)],
+            marks: false,
+        },
+    ];
+    let caption = format!("{title}: latency");
+    panel(
+        &left,
+        &caption,
+        "mean latency (cycles)",
+        max_off,
+        cap * 1.05,
+        &latency,
+    )
+    .map_err(|e| err(&e))?;
+    let throughput = [
+        Curve {
+            label: "measured",
+            colour: BLUE,
+            points: acc,
+            marks: true,
+        },
+        Curve {
+            label: "min(offered, bound)",
+            colour: RED,
+            points: vec![(0.0, 0.0), (sat, sat), (max_off, sat)],
+            marks: false,
+        },
+    ];
+    let caption = format!("{title}: throughput");
+    panel(
+        &right,
+        &caption,
+        "accepted (flits/node/cycle)",
+        max_off,
+        max_off,
+        &throughput,
+    )
+    .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }
