@@ -171,8 +171,11 @@ pub struct CacheConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HomeConfig {
-    /// Directory entries per home slice.
+    /// Directory entries per home slice (a line beyond this evicts the oldest entry and
+    /// invalidates its sharers).
     pub directory_entries: u32,
+    /// Cycles a home slice takes to look up the directory and decide (per request).
+    pub latency: u32,
 }
 
 /// The 2D mesh network.
@@ -314,6 +317,7 @@ impl Default for HomeConfig {
     fn default() -> Self {
         HomeConfig {
             directory_entries: 8192,
+            latency: 2,
         }
     }
 }
@@ -422,6 +426,7 @@ impl ChipConfig {
                 },
                 home: HomeConfig {
                     directory_entries: 16384,
+                    ..HomeConfig::default()
                 },
                 noc: NocConfig {
                     router_latency: 1,
@@ -625,6 +630,13 @@ impl ChipConfig {
             if !(1..=1000).contains(&v) {
                 return Err(bad(field, v, "latencies must be 1..=1000 cycles"));
             }
+        }
+        if !(1..=64).contains(&self.home.latency) {
+            return Err(bad(
+                "home.latency",
+                self.home.latency,
+                "must be 1..=64 cycles",
+            ));
         }
         if self.home.directory_entries == 0 {
             return Err(bad("home.directory_entries", 0, "must be at least 1"));

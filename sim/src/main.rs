@@ -146,6 +146,9 @@ struct RunArgs {
     /// Do not print the summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Host threads simulating tiles in parallel (results are identical for every value).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    threads: usize,
     /// Share host directory DIR with the firmware as a virtio-fs device (virtio-mmio slot 7,
     /// 0x1000_8000) with tag TAG (default `hostshare`).
     #[arg(long, value_name = "DIR[:TAG]")]
@@ -319,6 +322,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
 
     let mut opts = RunOptions {
         max_cycles: a.max_cycles,
+        threads: a.threads,
         ..RunOptions::default()
     };
     if let Some(p) = &a.commit_log {

@@ -47,6 +47,40 @@ const RESERVATION_LINE: u64 = 64;
 /// first `-device`.
 pub const VIRTIO_FS_SLOT: u64 = VIRTIO_SLOTS - 1;
 
+/// What the harts of a tile read during a quantum's parallel part: DRAM and predecoded code
+/// as of the quantum's start (nothing writes them until its end), and the CLINT for `mtime`.
+pub struct MemView<'a> {
+    /// DRAM contents.
+    pub dram: &'a Dram,
+    /// The CLINT (read-only).
+    pub clint: &'a Clint,
+    /// Address of `tohost`, if any.
+    pub tohost: Option<u64>,
+    code_base: u64,
+    predecoded: &'a [Insn],
+}
+
+impl MemView<'_> {
+    /// Fetch an instruction word from DRAM.
+    #[inline]
+    pub fn fetch(&self, addr: u64) -> Result<u32, AccessFault> {
+        let off = self.dram.offset(addr, 4).ok_or(AccessFault)?;
+        Ok(self.dram.read(off, 4) as u32)
+    }
+
+    /// Fetch and decode through the predecode cache (read-only: a changed word is decoded
+    /// again here and refreshed in the cache by the next serial fetch).
+    #[inline]
+    pub fn fetch_insn(&self, addr: u64) -> Result<Insn, AccessFault> {
+        let raw = self.fetch(addr)?;
+        let idx = (addr.wrapping_sub(self.code_base) / 4) as usize;
+        match self.predecoded.get(idx) {
+            Some(slot) if slot.raw == raw => Ok(*slot),
+            _ => Ok(decode(raw)),
+        }
+    }
+}
+
 /// Memory and devices shared by all harts.
 pub struct Platform {
     /// DRAM contents.
@@ -131,6 +165,24 @@ impl Platform {
                 decode(self.dram.offset(a, 4).map_or(0, |o| self.dram.read(o, 4)) as u32)
             })
             .collect();
+    }
+
+    /// The read-only view the tiles use during a quantum's parallel part.
+    pub fn view(&self) -> MemView<'_> {
+        MemView {
+            dram: &self.dram,
+            clint: &self.clint,
+            tohost: self.tohost,
+            code_base: self.code_base,
+            predecoded: &self.predecoded,
+        }
+    }
+
+    /// `hart` stored to `addr` (a tile's overlay reached DRAM): other harts' LR reservations
+    /// on the line are lost.
+    #[inline]
+    pub fn stored_hart(&mut self, hart: u32, addr: u64) {
+        self.break_reservations(hart, addr);
     }
 
     /// Ask the run to stop; the first request of a run wins.

@@ -32,6 +32,12 @@ pub struct RunStats {
     pub l2: Vec<CacheStats>,
     /// HBM per-channel statistics.
     pub hbm: crate::hbm::HbmReport,
+    /// The memory path's NoC messages and link use (per router).
+    pub noc: crate::noc::links::LinkReport,
+    /// Home-slice directory counters.
+    pub directory: crate::cache::uncore::DirectoryStats,
+    /// Quantum length of the parallel engine (cycles).
+    pub quantum: u64,
     cfg: ChipConfig,
 }
 
@@ -78,6 +84,9 @@ impl RunStats {
             l1: (0..cfg.cores()).map(|c| mem.l1_stats(c)).collect(),
             l2: (0..cfg.tiles()).map(|t| mem.l2_stats(t)).collect(),
             hbm: mem.hbm_report(cycles),
+            noc: mem.noc_report(cycles),
+            directory: mem.directory_stats(),
+            quantum: 0,
             cfg: cfg.clone(),
         }
     }
@@ -153,6 +162,13 @@ impl RunStats {
             ipc: ipc(self.retired()),
             tile: tiles,
         };
-        serde_json::json!({ "config": self.cfg, "chip": chip, "hbm": self.hbm })
+        serde_json::json!({
+            "config": self.cfg,
+            "chip": chip,
+            "hbm": self.hbm,
+            "noc": self.noc,
+            "directory": self.directory,
+            "engine": { "quantum_cycles": self.quantum },
+        })
     }
 }

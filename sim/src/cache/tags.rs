@@ -17,6 +17,8 @@ pub struct Tags {
     tags: Vec<u64>,
     /// Last-use stamp per way (LRU).
     stamps: Vec<u64>,
+    /// Coherence state per way (meaningful for the tile L2: [`SHARED`] or [`MODIFIED`]).
+    state: Vec<u8>,
     clock: u64,
     /// Hits so far.
     pub hits: u64,
@@ -25,6 +27,11 @@ pub struct Tags {
 }
 
 const INVALID: u64 = u64::MAX;
+
+/// L2 line state: readable copy (MSI `S`).
+pub const SHARED: u8 = 1;
+/// L2 line state: the tile owns the line and may write it (MSI `M`).
+pub const MODIFIED: u8 = 2;
 
 impl Tags {
     /// An empty cache of the given geometry (validated by `ChipConfig::validate`).
@@ -38,6 +45,7 @@ impl Tags {
             ways,
             tags: vec![INVALID; lines as usize],
             stamps: vec![0; lines as usize],
+            state: vec![0; lines as usize],
             clock: 0,
             hits: 0,
             misses: 0,
@@ -81,6 +89,90 @@ impl Tags {
         false
     }
 
+    /// Look up `addr` (LRU update, counted): the way's index on a hit.
+    #[inline]
+    pub fn lookup(&mut self, addr: u64) -> Option<usize> {
+        let (base, tag) = self.set_range(self.line_of(addr));
+        self.clock += 1;
+        match self.tags[base..base + self.ways]
+            .iter()
+            .position(|&t| t == tag)
+        {
+            Some(w) => {
+                self.stamps[base + w] = self.clock;
+                self.hits += 1;
+                Some(base + w)
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// The way holding `addr`, if present (no LRU update, no counting).
+    #[inline]
+    pub fn find(&self, addr: u64) -> Option<usize> {
+        let (base, tag) = self.set_range(self.line_of(addr));
+        self.tags[base..base + self.ways]
+            .iter()
+            .position(|&t| t == tag)
+            .map(|w| base + w)
+    }
+
+    /// Coherence state of way `idx`.
+    #[inline]
+    pub fn state(&self, idx: usize) -> u8 {
+        self.state[idx]
+    }
+
+    /// Set the coherence state of way `idx`.
+    #[inline]
+    pub fn set_state(&mut self, idx: usize, s: u8) {
+        self.state[idx] = s;
+    }
+
+    /// Install `addr` with `state` (no counting). If it is absent, the LRU way is replaced and
+    /// the evicted line's address and state are returned.
+    pub fn fill(&mut self, addr: u64, state: u8) -> Option<(u64, u8)> {
+        let line = self.line_of(addr);
+        let (base, tag) = self.set_range(line);
+        self.clock += 1;
+        if let Some(w) = self.tags[base..base + self.ways]
+            .iter()
+            .position(|&t| t == tag)
+        {
+            self.state[base + w] = state;
+            self.stamps[base + w] = self.clock;
+            return None;
+        }
+        let stamps = &self.stamps[base..base + self.ways];
+        let w = (0..self.ways)
+            .min_by_key(|&w| stamps[w])
+            .expect("at least one way");
+        let old = self.tags[base + w];
+        let victim = (old != INVALID).then(|| {
+            let set = (base / self.ways) as u64;
+            (
+                (old * self.sets + set) << self.line_shift,
+                self.state[base + w],
+            )
+        });
+        self.tags[base + w] = tag;
+        self.state[base + w] = state;
+        self.stamps[base + w] = self.clock;
+        victim
+    }
+
+    /// Drop `addr` if present; returns the state it had.
+    #[inline]
+    pub fn invalidate(&mut self, addr: u64) -> Option<u8> {
+        let idx = self.find(addr)?;
+        self.tags[idx] = INVALID;
+        self.stamps[idx] = 0;
+        Some(std::mem::take(&mut self.state[idx]))
+    }
+
     /// Whether `addr` is present (no LRU update, no counting).
     pub fn probe(&self, addr: u64) -> bool {
         let (base, tag) = self.set_range(self.line_of(addr));
@@ -108,5 +200,22 @@ mod tests {
         assert!(!t.access(0x040, false)); // set 1, not allocated
         assert!(!t.probe(0x040));
         assert_eq!((t.hits, t.misses), (1, 4));
+    }
+
+    #[test]
+    fn fill_reports_the_victim_and_invalidate_forgets() {
+        let mut t = Tags::new(&CacheConfig {
+            size: 256,
+            ways: 2,
+            line: 64,
+        });
+        assert_eq!(t.fill(0x000, SHARED), None);
+        assert_eq!(t.fill(0x080, MODIFIED), None);
+        assert!(t.lookup(0x000).is_some()); // 0x080 becomes LRU
+        assert_eq!(t.fill(0x100, SHARED), Some((0x080, MODIFIED)));
+        assert_eq!(t.invalidate(0x100), Some(SHARED));
+        assert_eq!(t.invalidate(0x100), None);
+        let w = t.find(0x000).unwrap();
+        assert_eq!(t.state(w), SHARED);
     }
 }

@@ -17,7 +17,7 @@
 //! instruction's source and destination registers (load-use, multiply, divide).
 
 use super::{Hart, RunState};
-use crate::cache::hierarchy::Hierarchy;
+use crate::cache::tile::{WaitOn, PENDING};
 use crate::trace::Commit;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -90,7 +90,8 @@ impl StateCycles {
 /// Timing state of one thread (hart).
 #[derive(Clone, Debug)]
 pub struct ThreadTiming {
-    /// Earliest cycle the next instruction may issue.
+    /// Earliest cycle the next instruction may issue ([`PENDING`] while an answer from a home
+    /// slice is outstanding or the instruction waits for the quantum's end).
     pub ready_at: u64,
     /// Why it waits until `ready_at`.
     pub reason: Wait,
@@ -101,8 +102,24 @@ pub struct ThreadTiming {
     /// Scoreboard: cycle each register's value is available, and what produces it.
     reg_ready: [u64; 32],
     reg_kind: [Wait; 32],
-    /// Completion cycles of stores in the store buffer (oldest first).
-    stores: VecDeque<u64>,
+    /// Store buffer: `(sequence number, completion cycle)`, oldest first.
+    stores: VecDeque<(u32, u64)>,
+    next_store: u32,
+    /// The parts `ready_at` is the latest of (see [`ThreadTiming::settle`]).
+    floor: u64,
+    floor_reason: Wait,
+    /// The next instruction's fetch completes (L1I miss).
+    fetch_done: u64,
+    /// A blocking load's data arrives.
+    load_done: u64,
+    /// The store-buffer entry the thread waits for (buffer full): sequence and completion.
+    sb_wait: Option<(u32, u64)>,
+    /// A fence waits for every store in the buffer.
+    drain: bool,
+    /// The next instruction (for its register dependencies).
+    next: Option<Insn>,
+    /// The thread's instruction waits for the serial part of the quantum's end.
+    pub deferred: bool,
     /// Cycle the thread entered WFI.
     pub idle_since: u64,
     /// First cycle not yet accounted in `cycles` (accounting is lazy: a waiting thread costs
@@ -122,6 +139,15 @@ impl Default for ThreadTiming {
             reg_ready: [0; 32],
             reg_kind: [Wait::Memory; 32],
             stores: VecDeque::new(),
+            next_store: 0,
+            floor: 0,
+            floor_reason: Wait::Memory,
+            fetch_done: 0,
+            load_done: 0,
+            sb_wait: None,
+            drain: false,
+            next: None,
+            deferred: false,
             idle_since: 0,
             acct_from: 0,
             cycles: StateCycles::default(),
@@ -141,10 +167,25 @@ pub struct CoreState {
 /// Where a hart sits and the constants its timing needs.
 #[derive(Clone, Copy, Debug)]
 pub struct Place {
+    /// Global hart index.
+    pub hart: u32,
     /// Global core index.
     pub core: u32,
     /// Tile index.
     pub tile: u32,
+}
+
+/// The memory system as the pipeline sees it. Latencies are cycles from `now`; [`PENDING`]
+/// means the answer comes at the quantum's end (through [`ThreadTiming::answer`]).
+pub trait MemPort {
+    /// Extra cycles before the instruction at `pc` can issue (0 on an L1I hit).
+    fn fetch(&mut self, at: Place, pc: u64, now: u64) -> u64;
+    /// `None` on an L1D hit, else cycles until the data is back.
+    fn load(&mut self, at: Place, addr: u64, now: u64, rd: u8) -> Option<u64>;
+    /// Cycles until the L2 has the store (store-buffer entry `seq`).
+    fn store(&mut self, at: Place, addr: u64, now: u64, seq: u32) -> u64;
+    /// Cycles until an AMO / LR / SC performed at the L2 returns.
+    fn atomic(&mut self, at: Place, addr: u64, now: u64) -> u64;
 }
 
 /// Which registers an instruction reads (rs1, rs2).
@@ -156,6 +197,16 @@ fn sources(i: &Insn) -> (bool, bool) {
         Format::I | Format::Shift | Format::ShiftW => (true, false),
         Format::Csr => (!matches!(i.op, Op::Csrrwi | Op::Csrrsi | Op::Csrrci), false),
         Format::U | Format::J | Format::Fence | Format::None => (false, false),
+    }
+}
+
+/// `now + lat`, keeping [`PENDING`].
+#[inline]
+fn after(now: u64, lat: u64) -> u64 {
+    if lat == PENDING {
+        PENDING
+    } else {
+        now + lat
     }
 }
 
@@ -178,51 +229,76 @@ impl ThreadTiming {
         &mut self,
         hart: &Hart,
         insn: Option<Insn>,
-        place: Place,
-        mem: &mut Hierarchy,
+        at: Place,
+        mem: &mut impl MemPort,
     ) {
-        let fetch = mem.fetch(place.core, place.tile, hart.pc, 0);
-        self.ready_at = fetch;
+        self.fetch_done = after(0, mem.fetch(at, hart.pc, 0));
+        self.next = insn;
         self.next_is_div = insn.is_some_and(|i| i.op.class() == Class::Div);
+        self.settle();
     }
 
-    /// Work out when the instruction at the hart's pc can issue, after the previous one issued
-    /// at `now` and the thread is otherwise ready at `self.ready_at`.
-    fn schedule_next(
-        &mut self,
-        hart: &Hart,
-        insn: Option<Insn>,
-        place: Place,
-        mem: &mut Hierarchy,
-        now: u64,
-    ) {
-        let fetch = mem.fetch(place.core, place.tile, hart.pc, now + 1);
-        if fetch > 0 && now + 1 + fetch > self.ready_at {
-            self.ready_at = now + 1 + fetch;
-            self.reason = Wait::Memory;
+    /// `ready_at` = the latest of the instruction's own stall (`floor`), the next
+    /// instruction's fetch, a blocking load, a full store buffer, a fence's drain and the next
+    /// instruction's source and destination registers (scoreboard). [`PENDING`] parts keep the
+    /// thread waiting until they are answered.
+    pub fn settle(&mut self) {
+        let (mut r, mut why) = (self.floor, self.floor_reason);
+        let mut raise = |at: u64, w: Wait| {
+            if at > r {
+                r = at;
+                why = w;
+            }
+        };
+        raise(self.fetch_done, Wait::Memory);
+        raise(self.load_done, Wait::Memory);
+        if let Some((_, done)) = self.sb_wait {
+            raise(done, Wait::Memory);
         }
-        self.next_is_div = false;
-        let Some(i) = insn else { return };
-        self.next_is_div = i.op.class() == Class::Div;
-        let (r1, r2) = sources(&i);
-        let mut deps = [0u8; 3];
-        let mut n = 0;
-        if r1 {
-            deps[n] = i.rs1;
-            n += 1;
-        }
-        if r2 {
-            deps[n] = i.rs2;
-            n += 1;
-        }
-        deps[n] = i.rd; // write-after-write with an outstanding producer
-        n += 1;
-        for &r in &deps[..n] {
-            if r != 0 && self.reg_ready[r as usize] > self.ready_at {
-                self.ready_at = self.reg_ready[r as usize];
-                self.reason = self.reg_kind[r as usize];
+        if self.drain {
+            for &(_, done) in &self.stores {
+                raise(done, Wait::Fence);
             }
         }
+        if let Some(i) = self.next {
+            let (r1, r2) = sources(&i);
+            for (use_it, reg) in [(r1, i.rs1), (r2, i.rs2), (true, i.rd)] {
+                // rd: write-after-write with an outstanding producer.
+                if use_it && reg != 0 {
+                    raise(self.reg_ready[reg as usize], self.reg_kind[reg as usize]);
+                }
+            }
+        }
+        self.ready_at = if self.deferred { PENDING } else { r };
+        self.reason = why;
+    }
+
+    /// An answer from the home arrived for this thread: `on` completes at `done`.
+    pub fn answer(&mut self, on: WaitOn, done: u64) {
+        match on {
+            WaitOn::Fetch => self.fetch_done = done,
+            WaitOn::Load(rd) => {
+                self.load_done = done;
+                if rd != 0 && self.reg_ready[rd as usize] == PENDING {
+                    self.reg_ready[rd as usize] = done;
+                }
+            }
+            WaitOn::Store(seq) => match self.sb_wait {
+                Some((s, _)) if s == seq => self.sb_wait = Some((s, done)),
+                _ => {
+                    if let Some(e) = self.stores.iter_mut().find(|e| e.0 == seq) {
+                        e.1 = done;
+                    }
+                }
+            },
+        }
+        self.settle();
+    }
+
+    /// Whether the thread waits for an answer or for the quantum's end.
+    #[inline]
+    pub fn blocked(&self) -> bool {
+        self.ready_at == PENDING
     }
 }
 
@@ -245,25 +321,30 @@ pub fn issue(
     hart: &Hart,
     done: Issued<'_>,
     next: Option<Insn>,
-    place: Place,
+    at: Place,
     timing: &CoreTiming,
     store_buffer: usize,
-    mem: &mut Hierarchy,
+    mem: &mut impl MemPort,
     now: u64,
 ) {
     t.last_pick = now + 1; // 0 = never picked
     t.account_until(now);
     t.cycles.running += 1;
     t.acct_from = now + 1;
-    t.ready_at = now + 1;
-    t.reason = Wait::Memory;
+    t.floor = now + 1;
+    t.floor_reason = Wait::Memory;
+    t.load_done = 0;
+    t.sb_wait = None;
+    t.drain = false;
+    t.deferred = false;
     let stall = |t: &mut ThreadTiming, until: u64, why: Wait| {
-        if until > t.ready_at {
-            t.ready_at = until;
-            t.reason = why;
+        if until > t.floor {
+            t.floor = until;
+            t.floor_reason = why;
         }
     };
-    while t.stores.front().is_some_and(|&c| c <= now) {
+    // Retire completed stores (oldest first; a pending one keeps its place).
+    while t.stores.front().is_some_and(|&(_, c)| c <= now) {
         t.stores.pop_front();
     }
     if done.trapped {
@@ -286,22 +367,23 @@ pub fn issue(
             }
             Class::Load => {
                 let addr = done.commit.load.unwrap_or(0);
-                match mem.load(place.core, place.tile, addr, now) {
-                    Ok(()) => result(t, now + u64::from(timing.load_use), Wait::Memory),
-                    Err(miss) => {
-                        stall(t, now + miss, Wait::Memory);
-                        result(t, now + miss, Wait::Memory);
+                match mem.load(at, addr, now, i.rd) {
+                    None => result(t, now + u64::from(timing.load_use), Wait::Memory),
+                    Some(miss) => {
+                        let back = after(now, miss);
+                        t.load_done = back;
+                        result(t, back, Wait::Memory);
                     }
                 }
             }
             Class::Store => {
                 let (addr, _, _) = done.commit.store.unwrap_or((0, 0, 0));
-                let start = t.stores.back().copied().unwrap_or(now).max(now);
-                t.stores
-                    .push_back(start + mem.store(place.core, place.tile, addr, start));
+                let seq = t.next_store;
+                t.next_store = t.next_store.wrapping_add(1);
+                let lat = mem.store(at, addr, now, seq);
+                t.stores.push_back((seq, after(now, lat)));
                 if t.stores.len() > store_buffer {
-                    let oldest = t.stores.pop_front().expect("non-empty");
-                    stall(t, oldest, Wait::Memory);
+                    t.sb_wait = t.stores.pop_front();
                 }
             }
             Class::Mul => result(t, now + u64::from(timing.mul), Wait::MulDiv),
@@ -315,24 +397,29 @@ pub fn issue(
                     .load
                     .or(done.commit.store.map(|s| s.0))
                     .unwrap_or(0);
-                let back = now + mem.atomic(place.core, place.tile, addr, now);
+                let back = now + mem.atomic(at, addr, now);
                 stall(t, back, Wait::Atomic);
                 result(t, back, Wait::Atomic);
             }
             Class::Fence => {
-                let drained = t.stores.back().copied().unwrap_or(now);
-                stall(t, drained, Wait::Fence);
+                t.drain = true;
                 if i.op == Op::FenceI {
                     stall(t, now + u64::from(timing.branch), Wait::Pipeline);
                 }
             }
         }
     }
+    t.next = None;
+    t.fetch_done = 0;
     if hart.state == RunState::WaitForInterrupt {
         t.idle_since = now + 1;
+        t.settle();
         return;
     }
-    t.schedule_next(hart, next, place, mem, now);
+    t.fetch_done = after(now + 1, mem.fetch(at, hart.pc, now + 1));
+    t.next = next;
+    t.next_is_div = next.is_some_and(|i| i.op.class() == Class::Div);
+    t.settle();
 }
 
 /// Pick the thread to issue among `threads` (indices into `timing`/`harts`) at cycle `now`:

@@ -40,6 +40,7 @@
 //! ```
 
 pub mod analytic;
+pub mod links;
 pub mod mesh;
 pub mod packet;
 pub mod report;
