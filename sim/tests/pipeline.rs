@@ -130,3 +130,52 @@ fn pointer_chase_utilization_rises_with_threads() {
         last = util;
     }
 }
+
+/// The parallel engine's contract: any number of host threads gives the same cycles, the same
+/// statistics tree and the same commit log (docs/pipeline.md, "Quanta and host threads").
+#[test]
+fn host_threads_do_not_change_results() {
+    let cases = [
+        ("tiny", "amo-litmus", "iters=40", true),
+        ("u280", "ptr-chase", "size=16K iters=400", false),
+        ("u280", "amo-litmus", "iters=4", false),
+    ];
+    for (preset, name, append, log) in cases {
+        let elf = support::firmware(name);
+        let mut first: Option<(String, Value)> = None;
+        for threads in ["1", "2", "3"] {
+            let case = format!("threads-{preset}-{name}-{threads}");
+            let dir = support::case_dir("pipeline-stats", &case);
+            let log_path = dir.join("commits.log");
+            let mut args = vec!["--preset", preset, "--threads", threads, "--append", append];
+            let log_arg = log_path.to_str().unwrap().to_string();
+            if log {
+                args.extend(["--commit-log", log_arg.as_str()]);
+            }
+            let stats = run_stats(&case, &elf, &args);
+            let commits = if log {
+                std::fs::read_to_string(&log_path).unwrap()
+            } else {
+                String::new()
+            };
+            assert!(stats["chip"]["retired"].as_u64().unwrap() > 0);
+            match &first {
+                None => first = Some((commits, stats)),
+                Some((c1, s1)) => {
+                    assert_eq!(
+                        s1["chip"]["cycles"], stats["chip"]["cycles"],
+                        "{preset} {name}: cycles differ with --threads {threads}"
+                    );
+                    assert!(
+                        *s1 == stats,
+                        "{preset} {name}: statistics differ with --threads {threads}"
+                    );
+                    assert!(
+                        *c1 == commits,
+                        "{preset} {name}: commit logs differ with --threads {threads}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -152,7 +152,7 @@ impl Uncore {
     }
 
     /// Read a line from memory for `to`, asked by the home at `at`: when the data arrives.
-    fn from_memory(&mut self, home: u32, to: u32, line: u64, at: u64) -> u64 {
+    fn read_memory(&mut self, home: u32, to: u32, line: u64, at: u64) -> u64 {
         self.stats.memory_reads += 1;
         let mc = self.controller_tile[self.hbm.channel_of(line) as usize];
         let at_mc = self.links.send(Class::Request, home, mc, 1, at);
@@ -293,7 +293,7 @@ impl Uncore {
                 self.stats.upgrades += 1;
                 self.links.send(Class::Response, home, r, 1, at_home)
             } else {
-                self.from_memory(home, r, line, at_home)
+                self.read_memory(home, r, line, at_home)
             };
             if write {
                 for &s in &entry.sharers {

@@ -124,10 +124,8 @@ impl Chunk<'_> {
         let mut commit = Commit::default();
         let mut cycle = start;
         while cycle < end {
-            let ctx = Ctx {
-                cycle,
-                mtime: view.clint.mtime(cycle),
-            };
+            // `mtime` costs a 128-bit division: only when a hart issues this cycle.
+            let mut ctx: Option<Ctx> = None;
             let mut went_idle = false;
             let mut issued = false;
             let mut next_event = end;
@@ -171,7 +169,11 @@ impl Chunk<'_> {
                         overlay: &mut self.overlays[lt],
                         stored: &mut self.stored[l],
                     };
-                    let step = hart.step(&mut bus, &ctx, &mut commit);
+                    let ctx = ctx.get_or_insert_with(|| Ctx {
+                        cycle,
+                        mtime: view.clint.mtime(cycle),
+                    });
+                    let step = hart.step(&mut bus, ctx, &mut commit);
                     let hs = &mut self.stats[l];
                     let (insn, trapped) = match step {
                         Step::Retired { insn } => {
