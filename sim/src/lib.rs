@@ -16,6 +16,7 @@
 //! | [`engine`] | the cycle loop and how a run ends |
 //! | [`stats`] | the statistics tree |
 //! | [`trace`] | commit records and the Spike-format commit log |
+//! | [`workload`] | `strand workload check`: workload results in a share against golden models |
 
 pub mod cache;
 pub mod core;
@@ -30,6 +31,7 @@ pub mod report;
 pub mod stats;
 pub mod top;
 pub mod trace;
+pub mod workload;
 
 pub use engine::{Exit, RunOptions, SimError};
 pub use top::{LoadError, Machine};

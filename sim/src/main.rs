@@ -36,6 +36,9 @@ enum Cmd {
     /// Benchmark the simulator: run one program on several presets and report build time,
     /// simulated MIPS and memory (timings belong here, never in tests).
     Bench(BenchCmd),
+    /// Workloads: verify what the workload firmware wrote to a share against the host's
+    /// golden models (`strand workload check graph500|kg|thinclient --share DIR`).
+    Workload(strand_sim::workload::WorkloadCmd),
 }
 
 #[derive(Args)]
@@ -173,6 +176,7 @@ fn main() -> ExitCode {
         Cmd::Config(c) => config(c),
         Cmd::Noc(n) => noc(n),
         Cmd::Bench(b) => bench(b),
+        Cmd::Workload(w) => strand_sim::workload::main(w),
     };
     match r {
         Ok(code) => code,

@@ -13,6 +13,8 @@
 //! * [`compositor`]: thin-client compositor: scripted scenes, damage, 64x64 tiles, occlusion
 //!   culling, exact integer Porter-Duff OVER, per-tile encodings, <= 1400-byte packets, decoder.
 //! * [`wire`]: little-endian file layouts for moving inputs and results through virtio-fs.
+//! * [`run`]: bootargs, canonical parameters and share file names that the workload firmware and
+//!   the host checker (`strand workload check`) share.
 //!
 //! See `docs/workloads.md` for formats, rounding rules and byte layouts.
 #![no_std]
@@ -26,4 +28,5 @@ pub mod graph500;
 pub mod hash;
 pub mod kg;
 pub mod rng;
+pub mod run;
 pub mod wire;
