@@ -55,6 +55,9 @@ struct BenchCmd {
     /// Override parameters of every preset (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// Comma-separated host thread counts to run each preset with (the cycles must agree).
+    #[arg(long, default_value = "1,2")]
+    threads: String,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -224,9 +227,15 @@ fn bench(b: BenchCmd) -> Result<ExitCode> {
             b.elf.display()
         )
     })?;
+    let host_threads: Vec<usize> = b
+        .threads
+        .split(',')
+        .map(|t| t.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .context("--threads takes a comma-separated list of host thread counts, e.g. 1,2")?;
     let mut rows = Vec::new();
-    println!("| preset | harts | build s | cycles | instructions | run s | simulated MIPS | peak RSS MiB |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| preset | harts | host threads | build s | cycles | instructions | run s | simulated MIPS | speed-up | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for preset in b
         .presets
         .split(',')
@@ -239,31 +248,45 @@ fn bench(b: BenchCmd) -> Result<ExitCode> {
             set: b.set.clone(),
         };
         let cfg = chip.resolve()?;
-        let t0 = Instant::now();
-        let mut m = Machine::new(cfg.clone(), Box::new(std::io::sink()))?;
-        m.load(&image, &b.append)?;
-        let build = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        let (exit, stats) = m.run(&mut RunOptions::default())?;
-        let run = t1.elapsed().as_secs_f64();
-        anyhow::ensure!(
-            exit.code == 0,
-            "{preset}: the program exited with {}",
-            exit.code
-        );
-        let mips = stats.retired() as f64 / run.max(1e-9) / 1e6;
-        let rss = peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
-        println!(
-            "| {preset} | {} | {build:.3} | {} | {} | {run:.3} | {mips:.2} | {rss:.0} |",
-            cfg.harts(),
-            stats.cycles,
-            stats.retired()
-        );
-        rows.push(serde_json::json!({
-            "preset": preset, "harts": cfg.harts(), "build_s": build, "cycles": stats.cycles,
-            "instructions": stats.retired(), "run_s": run, "mips": mips, "peak_rss_mib": rss,
-            "host_threads": 1, "elf": b.elf, "append": b.append, "config": cfg,
-        }));
+        let mut first: Option<(u64, f64)> = None;
+        for &threads in &host_threads {
+            let t0 = Instant::now();
+            let mut m = Machine::new(cfg.clone(), Box::new(std::io::sink()))?;
+            m.load(&image, &b.append)?;
+            let build = t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            let (exit, stats) = m.run(&mut RunOptions {
+                threads,
+                ..RunOptions::default()
+            })?;
+            let run = t1.elapsed().as_secs_f64();
+            anyhow::ensure!(
+                exit.code == 0,
+                "{preset}: the program exited with {}",
+                exit.code
+            );
+            let (cycles0, run0) = *first.get_or_insert((stats.cycles, run));
+            anyhow::ensure!(
+                stats.cycles == cycles0,
+                "{preset}: {threads} host threads gave {} cycles, not {cycles0}: the engine is not deterministic",
+                stats.cycles
+            );
+            let mips = stats.retired() as f64 / run.max(1e-9) / 1e6;
+            let speedup = run0 / run.max(1e-9);
+            let rss = peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
+            println!(
+                "| {preset} | {} | {threads} | {build:.3} | {} | {} | {run:.3} | {mips:.2} | {speedup:.2} | {rss:.0} |",
+                cfg.harts(),
+                stats.cycles,
+                stats.retired()
+            );
+            rows.push(serde_json::json!({
+                "preset": preset, "harts": cfg.harts(), "build_s": build, "cycles": stats.cycles,
+                "instructions": stats.retired(), "run_s": run, "mips": mips, "peak_rss_mib": rss,
+                "host_threads": threads, "speedup_vs_first": speedup, "elf": b.elf,
+                "append": b.append, "config": cfg,
+            }));
+        }
     }
     if let Some(p) = &b.out {
         std::fs::write(p, serde_json::to_string_pretty(&rows)?)

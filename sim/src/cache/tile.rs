@@ -288,6 +288,9 @@ impl TileMem {
 
     /// Start a new quantum at `now`: forget answered requests that have arrived.
     pub fn next_quantum(&mut self, now: u64) {
+        if self.inflight.is_empty() && self.requests.is_empty() {
+            return;
+        }
         self.requests.clear();
         self.answers.clear();
         self.inflight.retain(|e| e.1 != PENDING && e.1 > now);

@@ -85,6 +85,8 @@ pub struct ChunkState {
     pub retired: u64,
     /// Instructions left for the serial part.
     pub deferred: Vec<Deferred>,
+    /// Harts that stored in the last quantum (their `stored` flags to clear).
+    pub stored: Vec<u32>,
     /// Commit records `(cycle, hart, record)` of the last quantum (with a commit log).
     pub commits: Vec<(u64, u32, Commit)>,
     /// The first unhandled trap.
@@ -164,6 +166,7 @@ impl Chunk<'_> {
                             continue;
                         }
                     }
+                    let stored_before = self.stored[l];
                     let mut bus = TileBus {
                         view,
                         overlay: &mut self.overlays[lt],
@@ -174,6 +177,9 @@ impl Chunk<'_> {
                         mtime: view.clint.mtime(cycle),
                     });
                     let step = hart.step(&mut bus, ctx, &mut commit);
+                    if !stored_before && self.stored[l] {
+                        st.stored.push(h as u32);
+                    }
                     let hs = &mut self.stats[l];
                     let (insn, trapped) = match step {
                         Step::Retired { insn } => {

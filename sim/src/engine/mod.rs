@@ -259,7 +259,9 @@ impl Machine {
                     &shape,
                     harts_per_tile,
                 );
-                match &pool {
+                // Few active cores: not worth waking the workers (same results either way).
+                let busy = chunks_busy(&parts) > 1;
+                match pool.as_ref().filter(|_| busy) {
                     Some(pool) => pool.install(|| {
                         parts
                             .par_iter_mut()
@@ -289,10 +291,8 @@ impl Machine {
                 if shape.log {
                     commits.append(&mut ch.commits);
                 }
-            }
-            for (h, s) in stored.iter_mut().enumerate() {
-                if std::mem::take(s) {
-                    touched.push(h as u32);
+                for h in ch.stored.drain(..) {
+                    stored[h as usize] = false;
                 }
             }
             for o in &mut overlays {
@@ -546,6 +546,11 @@ fn unusable_handler(hart: &Hart, trap_pc: u64, dram: &Dram) -> Option<&'static s
         return Some("the trap handler's first instruction traps itself");
     }
     None
+}
+
+/// How many chunks have enough active cores to be worth a worker thread.
+fn chunks_busy(parts: &[Chunk<'_>]) -> usize {
+    parts.iter().filter(|p| p.state.active.len() >= 2).count()
 }
 
 /// Cut the per-hart, per-core and per-tile vectors into one [`Chunk`] per chunk state.
