@@ -136,6 +136,41 @@ impl Hart {
         self.csr.mstatus = (s & !(mstatus::MPIE | mstatus::MIE)) | mpie | mstatus::MPP;
     }
 
+    /// [`Hart::step`] with the instruction at `pc` already fetched and decoded (`None`: fetch it
+    /// now). The caller vouches that `insn` is what the hart's fetch would see.
+    #[inline]
+    pub fn step_fetched(
+        &mut self,
+        bus: &mut impl Bus,
+        ctx: &Ctx,
+        commit: &mut Commit,
+        insn: Option<Insn>,
+    ) -> Step {
+        let Some(insn) = insn else {
+            return self.step(bus, ctx, commit);
+        };
+        if let Some(cause) = self.check_interrupts() {
+            return Step::Interrupt { cause };
+        }
+        if self.state == RunState::WaitForInterrupt {
+            return Step::Waiting;
+        }
+        let pc = self.pc;
+        commit.reset(pc);
+        commit.raw = insn.raw;
+        match super::exec::execute_insn(self, bus, ctx, commit, &insn) {
+            Ok(()) => Step::Retired { insn },
+            Err(t) => {
+                self.trap(t.cause, t.tval, pc);
+                Step::Exception {
+                    cause: t.cause,
+                    tval: t.tval,
+                    pc,
+                }
+            }
+        }
+    }
+
     /// Execute one instruction (or take an interrupt), recording its architectural effects in
     /// `commit` for the commit log.
     #[inline]

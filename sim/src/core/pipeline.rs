@@ -295,6 +295,12 @@ impl ThreadTiming {
         self.settle();
     }
 
+    /// The next instruction as fetched when the previous one issued.
+    #[inline]
+    pub fn next_insn(&self) -> Option<Insn> {
+        self.next
+    }
+
     /// Whether the thread waits for an answer or for the quantum's end.
     #[inline]
     pub fn blocked(&self) -> bool {

@@ -153,7 +153,10 @@ impl Chunk<'_> {
                     let lt = at.tile as usize - st.first_tile;
                     let hart = &mut self.harts[l];
                     let t = &mut self.timing[l];
-                    if let Ok(i) = view.fetch_insn(hart.pc) {
+                    // The instruction fetched when the thread last issued (a hart may see
+                    // another hart's code changes late: RISC-V requires FENCE.I for them).
+                    let fetched = t.next_insn().or_else(|| view.fetch_insn(hart.pc).ok());
+                    if let Some(i) = fetched {
                         if must_defer(hart, &i, self.stored[l], view) {
                             t.account_until(cycle);
                             t.last_pick = cycle + 1;
@@ -176,7 +179,7 @@ impl Chunk<'_> {
                         cycle,
                         mtime: view.clint.mtime(cycle),
                     });
-                    let step = hart.step(&mut bus, ctx, &mut commit);
+                    let step = hart.step_fetched(&mut bus, ctx, &mut commit, fetched);
                     if !stored_before && self.stored[l] {
                         st.stored.push(h as u32);
                     }
