@@ -146,9 +146,6 @@ impl Hart {
         commit: &mut Commit,
         insn: Option<Insn>,
     ) -> Step {
-        let Some(insn) = insn else {
-            return self.step(bus, ctx, commit);
-        };
         if let Some(cause) = self.check_interrupts() {
             return Step::Interrupt { cause };
         }
@@ -157,9 +154,15 @@ impl Hart {
         }
         let pc = self.pc;
         commit.reset(pc);
-        commit.raw = insn.raw;
-        match super::exec::execute_insn(self, bus, ctx, commit, &insn) {
-            Ok(()) => Step::Retired { insn },
+        let done = match insn {
+            Some(i) => {
+                commit.raw = i.raw;
+                super::exec::execute_insn(self, bus, ctx, commit, &i).map(|()| i)
+            }
+            None => super::exec::execute(self, bus, ctx, commit),
+        };
+        match done {
+            Ok(insn) => Step::Retired { insn },
             Err(t) => {
                 self.trap(t.cause, t.tval, pc);
                 Step::Exception {
@@ -175,24 +178,6 @@ impl Hart {
     /// `commit` for the commit log.
     #[inline]
     pub fn step(&mut self, bus: &mut impl Bus, ctx: &Ctx, commit: &mut Commit) -> Step {
-        if let Some(cause) = self.check_interrupts() {
-            return Step::Interrupt { cause };
-        }
-        if self.state == RunState::WaitForInterrupt {
-            return Step::Waiting;
-        }
-        let pc = self.pc;
-        commit.reset(pc);
-        match super::exec::execute(self, bus, ctx, commit) {
-            Ok(insn) => Step::Retired { insn },
-            Err(t) => {
-                self.trap(t.cause, t.tval, pc);
-                Step::Exception {
-                    cause: t.cause,
-                    tval: t.tval,
-                    pc,
-                }
-            }
-        }
+        self.step_fetched(bus, ctx, commit, None)
     }
 }
