@@ -225,6 +225,7 @@ pub fn execute_insn(
             if ok {
                 commit.store = Some((rs1, val, size));
             }
+            commit.atomic = Some(rs1);
             Some(u64::from(!ok))
         }
         Op::AmoswapW

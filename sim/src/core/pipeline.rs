@@ -398,11 +398,8 @@ pub fn issue(
                 result(t, now + u64::from(timing.div), Wait::MulDiv);
             }
             Class::Atomic => {
-                let addr = done
-                    .commit
-                    .load
-                    .or(done.commit.store.map(|s| s.0))
-                    .unwrap_or(0);
+                let c = done.commit;
+                let addr = c.load.or(c.atomic).or(c.store.map(|s| s.0)).unwrap_or(0);
                 let back = now + mem.atomic(at, addr, now);
                 stall(t, back, Wait::Atomic);
                 result(t, back, Wait::Atomic);

@@ -23,6 +23,9 @@ pub struct Commit {
     pub store: Option<(u64, u64, u8)>,
     /// The instruction wrote `minstret` (so it does not also count itself).
     pub wrote_minstret: bool,
+    /// Address of an SC (also when it fails and stores nothing), for the timing model; not
+    /// part of the commit log.
+    pub atomic: Option<u64>,
 }
 
 impl Commit {
@@ -36,6 +39,7 @@ impl Commit {
         self.load = None;
         self.store = None;
         self.wrote_minstret = false;
+        self.atomic = None;
     }
 
     /// Record a CSR write.
