@@ -4,6 +4,9 @@
 //! bits are 0 becomes 1), 2 for bad usage, configuration or ELF, 124 when `--max-cycles` stops
 //! the run, 125 for any other simulation error (unhandled trap, deadlock, reset request).
 
+mod cli_cosim;
+mod cli_rtl;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +42,12 @@ enum Cmd {
     /// Workloads: verify what the workload firmware wrote to a share against the host's
     /// golden models (`strand workload check graph500|kg|thinclient --share DIR`).
     Workload(strand_sim::workload::WorkloadCmd),
+    /// Write the chip's generated Verilog: one file per module and filelist.f (docs/rtl.md).
+    Rtl(cli_rtl::RtlCmd),
+    /// Yosys synth_xilinx resource estimate per core, tile and chip; tiles per Alveo board.
+    Fit(cli_rtl::FitCmd),
+    /// Co-simulate the generated core RTL (Verilator) against the simulator: runs strand-cosim.
+    Cosim(cli_cosim::CosimCmd),
 }
 
 #[derive(Args)]
@@ -180,6 +189,9 @@ fn main() -> ExitCode {
         Cmd::Noc(n) => noc(n),
         Cmd::Bench(b) => bench(b),
         Cmd::Workload(w) => strand_sim::workload::main(w),
+        Cmd::Rtl(c) => cli_rtl::rtl(c),
+        Cmd::Fit(c) => cli_rtl::fit_cmd(c),
+        Cmd::Cosim(c) => cli_cosim::cosim(c),
     };
     match r {
         Ok(code) => code,

@@ -60,11 +60,13 @@
 
 pub mod blocks;
 pub mod bundle;
+pub mod core;
 mod describe;
 pub mod design;
 pub mod emit;
 pub mod eval;
 pub mod expr;
+pub mod fit;
 mod fold;
 pub mod module;
 pub mod names;
