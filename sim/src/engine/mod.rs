@@ -28,6 +28,7 @@
 //! waiting for an interrupt that can never arrive.
 
 mod chunk;
+mod gang;
 mod tile_bus;
 
 use crate::cache::hierarchy::Hierarchy;
@@ -40,7 +41,6 @@ use crate::stats::{HartStats, RunStats};
 use crate::top::Machine;
 use crate::trace::{Commit, CommitLog};
 use chunk::{Chunk, ChunkState, Deferred, Shape};
-use rayon::prelude::*;
 use std::fmt::Write as _;
 use strand_hw::isa::csr::{cause, irq};
 use thiserror::Error;
@@ -179,8 +179,8 @@ impl Machine {
                     .expect("chunk 0 starts at 0")
             })
             .collect();
-        let pool = (n_chunks > 1)
-            .then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build())
+        let gang = (n_chunks > 1)
+            .then(|| gang::Gang::new(n_chunks))
             .transpose()
             .expect("cannot start the simulation's worker threads");
         let mut commit = Commit::default();
@@ -261,12 +261,21 @@ impl Machine {
                 );
                 // Few active cores: not worth waking the workers (same results either way).
                 let busy = chunks_busy(&parts) > 1;
-                match pool.as_ref().filter(|_| busy) {
-                    Some(pool) => pool.install(|| {
-                        parts
-                            .par_iter_mut()
-                            .for_each(|p| p.run(cycle, end, &view, &shape))
-                    }),
+                match gang.as_ref().filter(|_| busy) {
+                    Some(gang) => {
+                        debug_assert_eq!(gang.size(), parts.len());
+                        let n = parts.len();
+                        let ptr = PartsPtr(parts.as_mut_ptr());
+                        gang.run(&|k| {
+                            if k < n {
+                                // SAFETY: the gang runs every index exactly once per job, so
+                                // each chunk is borrowed by one thread; `parts` outlives
+                                // `run`, which waits for all of them.
+                                let part = unsafe { &mut *ptr.get().add(k) };
+                                part.run(cycle, end, &view, &shape);
+                            }
+                        });
+                    }
                     None => parts
                         .iter_mut()
                         .for_each(|p| p.run(cycle, end, &view, &shape)),
@@ -546,6 +555,18 @@ fn unusable_handler(hart: &Hart, trap_pc: u64, dram: &Dram) -> Option<&'static s
         return Some("the trap handler's first instruction traps itself");
     }
     None
+}
+
+/// The chunks of a quantum, shared with the gang's threads (each takes its own index).
+struct PartsPtr<'a>(*mut Chunk<'a>);
+
+// SAFETY: only dereferenced at distinct indices by distinct threads (see `Gang::run`'s use).
+unsafe impl Sync for PartsPtr<'_> {}
+
+impl<'a> PartsPtr<'a> {
+    fn get(&self) -> *mut Chunk<'a> {
+        self.0
+    }
 }
 
 /// How many chunks have enough active cores to be worth a worker thread.
