@@ -10,10 +10,10 @@
 
 use std::collections::VecDeque;
 use strand_hw::isa::csr::irq;
-use strand_hw::isa::{Class, Format, Insn, Op};
+use strand_hw::isa::{Class, Insn, Op};
 use strand_hw::params::CoreTiming;
 use strand_sim::cache::hierarchy::Hierarchy;
-use strand_sim::core::pipeline::{MemPort, Place};
+use strand_sim::core::pipeline::{sources, MemPort, Place};
 use strand_sim::core::{Bus, Ctx, RunState, Step};
 use strand_sim::trace::Commit;
 use strand_sim::Machine;
@@ -44,16 +44,6 @@ struct Thread {
     reg_ready: [u64; 32],
     stores: VecDeque<u64>,
     seq: u32,
-}
-
-fn sources(i: &Insn) -> (bool, bool) {
-    let f = i.op.row().map_or(Format::None, |r| r.format);
-    match f {
-        Format::R | Format::S | Format::B | Format::Amo => (true, true),
-        Format::I | Format::Shift | Format::ShiftW => (true, false),
-        Format::Csr => (!matches!(i.op, Op::Csrrwi | Op::Csrrsi | Op::Csrrci), false),
-        Format::U | Format::J | Format::Fence | Format::None => (false, false),
-    }
 }
 
 /// The machine and its timing state, one cycle per [`Reference::step`].

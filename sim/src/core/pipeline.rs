@@ -190,7 +190,7 @@ pub trait MemPort {
 
 /// Which registers an instruction reads (rs1, rs2).
 #[inline]
-fn sources(i: &Insn) -> (bool, bool) {
+pub fn sources(i: &Insn) -> (bool, bool) {
     let f = i.op.row().map_or(Format::None, |r| r.format);
     match f {
         Format::R | Format::S | Format::B | Format::Amo => (true, true),
