@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Spins before a waiting thread starts yielding its core.
-const SPINS: u32 = 1 << 14;
+const SPINS: u32 = 1 << 11;
 
 type Job = dyn Fn(usize) + Sync + 'static;
 

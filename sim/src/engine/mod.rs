@@ -179,8 +179,10 @@ impl Machine {
                     .expect("chunk 0 starts at 0")
             })
             .collect();
-        let gang = (n_chunks > 1)
-            .then(|| gang::Gang::new(n_chunks))
+        // No more worker threads than host cores: spinning threads must not wait for a core.
+        let cores_on_host = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let gang = (n_chunks > 1 && cores_on_host > 1)
+            .then(|| gang::Gang::new(n_chunks.min(cores_on_host)))
             .transpose()
             .expect("cannot start the simulation's worker threads");
         let mut commit = Commit::default();
@@ -263,14 +265,15 @@ impl Machine {
                 let busy = chunks_busy(&parts) > 1;
                 match gang.as_ref().filter(|_| busy) {
                     Some(gang) => {
-                        debug_assert_eq!(gang.size(), parts.len());
                         let n = parts.len();
+                        let size = gang.size();
                         let ptr = PartsPtr(parts.as_mut_ptr());
-                        gang.run(&|k| {
-                            if k < n {
-                                // SAFETY: the gang runs every index exactly once per job, so
-                                // each chunk is borrowed by one thread; `parts` outlives
-                                // `run`, which waits for all of them.
+                        gang.run(&|g| {
+                            // Gang thread `g` runs chunks g, g + size, g + 2 * size, ...
+                            for k in (g..n).step_by(size) {
+                                // SAFETY: the gang runs every `g` exactly once per job and the
+                                // strided ranges are disjoint, so each chunk is borrowed by one
+                                // thread; `parts` outlives `run`, which waits for all of them.
                                 let part = unsafe { &mut *ptr.get().add(k) };
                                 part.run(cycle, end, &view, &shape);
                             }
