@@ -16,7 +16,7 @@
 //!
 //! Functional data lives in [`crate::mem::Dram`]; these tags only decide latencies.
 
-use super::tile::{ReqKind, TileMem, Waiter, PENDING};
+use super::tile::{ReqKind, Request, TileMem, Waiter, PENDING};
 use super::uncore::{DirectoryStats, Uncore};
 use super::Tags;
 use crate::core::pipeline::{MemPort, Place};
@@ -86,18 +86,8 @@ impl Hierarchy {
         for k in 0..self.order.len() {
             let (_, t, i) = self.order[k];
             let req = self.tiles[t as usize].requests[i as usize];
-            let done = match req.kind {
-                ReqKind::Merge(n) => {
-                    let leader = self.tiles[t as usize].answer_of(n);
-                    debug_assert_ne!(leader, PENDING, "a leader is served before its merges");
-                    leader.max(req.cycle)
-                }
-                _ => {
-                    let done = self.uncore.resolve(&req, &mut self.tiles);
-                    self.tiles[t as usize].answered(i, done);
-                    done
-                }
-            };
+            let done = self.serve(&req);
+            self.tiles[t as usize].answered(i, done);
             debug_assert!(
                 done >= end,
                 "an answer inside its own quantum: {req:?} {done} < {end}"
@@ -142,14 +132,25 @@ impl Hierarchy {
         if lat != PENDING {
             return lat;
         }
-        let t = &self.tiles[tile as usize];
-        let req = *t.requests.last().expect("a pending access made a request");
-        let done = match req.kind {
-            ReqKind::Merge(n) => t.answer_of(n).max(req.cycle),
-            _ => self.uncore.resolve(&req, &mut self.tiles),
-        };
+        let req = *self.tiles[tile as usize]
+            .requests
+            .last()
+            .expect("a pending access made a request");
+        let done = self.serve(&req);
         self.tiles[tile as usize].served_now(done);
         done - now
+    }
+
+    /// The cycle `req`'s answer arrives: its leader's answer for a merge, else the uncore's.
+    fn serve(&mut self, req: &Request) -> u64 {
+        match req.kind {
+            ReqKind::Merge(n) => {
+                let leader = self.tiles[req.tile as usize].answer_of(n);
+                debug_assert_ne!(leader, PENDING, "a leader is served before its merges");
+                leader.max(req.cycle)
+            }
+            _ => self.uncore.resolve(req, &mut self.tiles),
+        }
     }
 }
 
