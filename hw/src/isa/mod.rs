@@ -239,6 +239,31 @@ pub struct Insn {
     pub imm: i64,
     /// The raw 32-bit encoding.
     pub raw: u32,
+    /// `op.class()`, kept with the instruction (the simulator asks for it on every issue).
+    pub class: Class,
+    /// Which source registers the instruction reads: bit 0 `rs1`, bit 1 `rs2`.
+    pub reads: u8,
+}
+
+impl Insn {
+    /// Whether the instruction reads `rs1` and `rs2` (for the scoreboard).
+    #[inline]
+    pub fn sources(&self) -> (bool, bool) {
+        (self.reads & 1 != 0, self.reads & 2 != 0)
+    }
+}
+
+/// Which source registers an instruction of `op` in `format` reads (see [`Insn::reads`]).
+const fn reads_of(op: Op, format: Format) -> u8 {
+    match format {
+        Format::R | Format::S | Format::B | Format::Amo => 3,
+        Format::I | Format::Shift | Format::ShiftW => 1,
+        Format::Csr => match op {
+            Op::Csrrwi | Op::Csrrsi | Op::Csrrci => 0,
+            _ => 1,
+        },
+        Format::U | Format::J | Format::Fence | Format::None => 0,
+    }
 }
 
 /// Sign-extend the low `bits` bits of `v`.
@@ -287,6 +312,8 @@ pub fn decode(raw: u32) -> Insn {
         rs2,
         imm,
         raw,
+        class: op.class(),
+        reads: reads_of(op, format),
     }
 }
 

@@ -12,7 +12,12 @@ use strand_hw::params::CacheConfig;
 pub struct Tags {
     line_shift: u32,
     sets: u64,
+    /// `sets - 1` and `log2(sets)` when `sets` is a power of two (the usual case: no division).
+    set_mask: Option<(u64, u32)>,
     ways: usize,
+    /// The line and way index of the last hit or fill (a fetch stream hits the same line
+    /// again and again); `INVALID` when unknown.
+    last: (u64, usize),
     /// `tags[set * ways + way]`; `u64::MAX` = invalid.
     tags: Vec<u64>,
     /// Last-use stamp per way (LRU).
@@ -42,7 +47,11 @@ impl Tags {
         Tags {
             line_shift: c.line.trailing_zeros(),
             sets,
+            set_mask: sets
+                .is_power_of_two()
+                .then(|| (sets - 1, sets.trailing_zeros())),
             ways,
+            last: (INVALID, 0),
             tags: vec![INVALID; lines as usize],
             stamps: vec![0; lines as usize],
             state: vec![0; lines as usize],
@@ -60,40 +69,77 @@ impl Tags {
 
     #[inline]
     fn set_range(&self, line: u64) -> (usize, u64) {
-        let set = (line % self.sets) as usize;
-        (set * self.ways, line / self.sets)
+        match self.set_mask {
+            Some((mask, shift)) => ((line & mask) as usize * self.ways, line >> shift),
+            None => ((line % self.sets) as usize * self.ways, line / self.sets),
+        }
     }
 
     /// Look up `addr`; on a miss, allocate it (evicting the LRU way) when `allocate` is set.
     /// Returns whether it hit. Counts hits and misses.
-    #[inline]
+    #[inline(always)]
     pub fn access(&mut self, addr: u64, allocate: bool) -> bool {
         let line = self.line_of(addr);
-        let (base, tag) = self.set_range(line);
         self.clock += 1;
+        if line == self.last.0 {
+            self.stamps[self.last.1] = self.clock;
+            self.hits += 1;
+            return true;
+        }
+        self.access_set(line, allocate)
+    }
+
+    /// [`Tags::access`] of a line other than the last one (the clock is already advanced).
+    #[inline(never)]
+    fn access_set(&mut self, line: u64, allocate: bool) -> bool {
+        let (base, tag) = self.set_range(line);
         let ways = &mut self.tags[base..base + self.ways];
         if let Some(w) = ways.iter().position(|&t| t == tag) {
             self.stamps[base + w] = self.clock;
             self.hits += 1;
+            self.last = (line, base + w);
             return true;
         }
         self.misses += 1;
         if allocate {
-            let stamps = &self.stamps[base..base + self.ways];
-            let victim = (0..self.ways)
-                .min_by_key(|&w| stamps[w])
-                .expect("at least one way");
-            self.tags[base + victim] = tag;
-            self.stamps[base + victim] = self.clock;
+            let victim = base + self.lru(base);
+            self.tags[victim] = tag;
+            self.stamps[victim] = self.clock;
+            self.last = (line, victim);
         }
         false
     }
 
-    /// Look up `addr` (LRU update, counted): the way's index on a hit.
+    /// The least recently used way of the set starting at `base` (the first of equals).
     #[inline]
+    fn lru(&self, base: usize) -> usize {
+        let stamps = &self.stamps[base..base + self.ways];
+        let mut best = 0;
+        for w in 1..self.ways {
+            if stamps[w] < stamps[best] {
+                best = w;
+            }
+        }
+        best
+    }
+
+    /// Look up `addr` (LRU update, counted): the way's index on a hit.
+    #[inline(always)]
     pub fn lookup(&mut self, addr: u64) -> Option<usize> {
-        let (base, tag) = self.set_range(self.line_of(addr));
+        let line = self.line_of(addr);
         self.clock += 1;
+        if line == self.last.0 {
+            self.stamps[self.last.1] = self.clock;
+            self.hits += 1;
+            return Some(self.last.1);
+        }
+        self.lookup_set(line)
+    }
+
+    /// [`Tags::lookup`] of a line other than the last one (the clock is already advanced).
+    #[inline(never)]
+    fn lookup_set(&mut self, line: u64) -> Option<usize> {
+        let (base, tag) = self.set_range(line);
         match self.tags[base..base + self.ways]
             .iter()
             .position(|&t| t == tag)
@@ -101,6 +147,7 @@ impl Tags {
             Some(w) => {
                 self.stamps[base + w] = self.clock;
                 self.hits += 1;
+                self.last = (line, base + w);
                 Some(base + w)
             }
             None => {
@@ -146,10 +193,7 @@ impl Tags {
             self.stamps[base + w] = self.clock;
             return None;
         }
-        let stamps = &self.stamps[base..base + self.ways];
-        let w = (0..self.ways)
-            .min_by_key(|&w| stamps[w])
-            .expect("at least one way");
+        let w = self.lru(base);
         let old = self.tags[base + w];
         let victim = (old != INVALID).then(|| {
             let set = (base / self.ways) as u64;
@@ -161,6 +205,7 @@ impl Tags {
         self.tags[base + w] = tag;
         self.state[base + w] = state;
         self.stamps[base + w] = self.clock;
+        self.last = (line, base + w);
         victim
     }
 
@@ -168,6 +213,9 @@ impl Tags {
     #[inline]
     pub fn invalidate(&mut self, addr: u64) -> Option<u8> {
         let idx = self.find(addr)?;
+        if self.last.1 == idx {
+            self.last.0 = INVALID;
+        }
         self.tags[idx] = INVALID;
         self.stamps[idx] = 0;
         Some(std::mem::take(&mut self.state[idx]))

@@ -21,7 +21,7 @@ use crate::cache::tile::{WaitOn, PENDING};
 use crate::trace::Commit;
 use serde::Serialize;
 use std::collections::VecDeque;
-use strand_hw::isa::{Class, Format, Insn, Op};
+use strand_hw::isa::{Class, Insn, Op};
 use strand_hw::params::CoreTiming;
 
 /// Why a thread is not issuing (the Niagara utilization breakdown).
@@ -191,13 +191,7 @@ pub trait MemPort {
 /// Which registers an instruction reads (rs1, rs2).
 #[inline]
 pub fn sources(i: &Insn) -> (bool, bool) {
-    let f = i.op.row().map_or(Format::None, |r| r.format);
-    match f {
-        Format::R | Format::S | Format::B | Format::Amo => (true, true),
-        Format::I | Format::Shift | Format::ShiftW => (true, false),
-        Format::Csr => (!matches!(i.op, Op::Csrrwi | Op::Csrrsi | Op::Csrrci), false),
-        Format::U | Format::J | Format::Fence | Format::None => (false, false),
-    }
+    i.sources()
 }
 
 /// `now + lat`, keeping [`PENDING`].
@@ -234,7 +228,7 @@ impl ThreadTiming {
     ) {
         self.fetch_done = after(0, mem.fetch(at, hart.pc, 0));
         self.next = insn;
-        self.next_is_div = insn.is_some_and(|i| i.op.class() == Class::Div);
+        self.next_is_div = insn.is_some_and(|i| i.class == Class::Div);
         self.settle();
     }
 
@@ -244,28 +238,35 @@ impl ThreadTiming {
     /// thread waiting until they are answered.
     pub fn settle(&mut self) {
         let (mut r, mut why) = (self.floor, self.floor_reason);
-        let mut raise = |at: u64, w: Wait| {
-            if at > r {
-                r = at;
-                why = w;
-            }
-        };
-        raise(self.fetch_done, Wait::Memory);
-        raise(self.load_done, Wait::Memory);
+        if self.fetch_done > r {
+            (r, why) = (self.fetch_done, Wait::Memory);
+        }
+        if self.load_done > r {
+            (r, why) = (self.load_done, Wait::Memory);
+        }
         if let Some((_, done)) = self.sb_wait {
-            raise(done, Wait::Memory);
+            if done > r {
+                (r, why) = (done, Wait::Memory);
+            }
         }
         if self.drain {
             for &(_, done) in &self.stores {
-                raise(done, Wait::Fence);
+                if done > r {
+                    (r, why) = (done, Wait::Fence);
+                }
             }
         }
-        if let Some(i) = self.next {
-            let (r1, r2) = sources(&i);
-            for (use_it, reg) in [(r1, i.rs1), (r2, i.rs2), (true, i.rd)] {
-                // rd: write-after-write with an outstanding producer.
-                if use_it && reg != 0 {
-                    raise(self.reg_ready[reg as usize], self.reg_kind[reg as usize]);
+        if let Some(i) = &self.next {
+            // rs1, rs2, then rd (write-after-write with an outstanding producer).
+            let regs = [
+                (i.reads & 1 != 0, i.rs1),
+                (i.reads & 2 != 0, i.rs2),
+                (true, i.rd),
+            ];
+            for (used, reg) in regs {
+                let reg = (reg & 31) as usize;
+                if used && reg != 0 && self.reg_ready[reg] > r {
+                    (r, why) = (self.reg_ready[reg], self.reg_kind[reg]);
                 }
             }
         }
@@ -363,7 +364,7 @@ pub fn issue(
                 t.reg_kind[rd] = why;
             }
         };
-        match i.op.class() {
+        match i.class {
             Class::Alu | Class::Csr => {}
             Class::Branch | Class::Jump => stall(t, now + u64::from(timing.branch), Wait::Pipeline),
             Class::System => {
@@ -421,7 +422,7 @@ pub fn issue(
     }
     t.fetch_done = after(now + 1, mem.fetch(at, hart.pc, now + 1));
     t.next = next;
-    t.next_is_div = next.is_some_and(|i| i.op.class() == Class::Div);
+    t.next_is_div = next.is_some_and(|i| i.class == Class::Div);
     t.settle();
 }
 
@@ -436,35 +437,64 @@ pub fn select(
     core: &CoreState,
     now: u64,
 ) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    for h in threads {
-        if harts[h].state == RunState::WaitForInterrupt {
+    select_with_next(threads, timing, harts, core, now).0
+}
+
+/// [`select`], and the earliest `ready_at` of the running threads it did not pick (what
+/// [`next_ready`] would say of them afterwards, found in the same pass).
+#[inline]
+pub fn select_with_next(
+    threads: std::ops::Range<usize>,
+    timing: &mut [ThreadTiming],
+    harts: &[Hart],
+    core: &CoreState,
+    now: u64,
+) -> (Option<usize>, u64) {
+    let first = threads.start;
+    let mut best = None;
+    let mut best_pick = u64::MAX;
+    let mut best_ready = u64::MAX;
+    let mut others = u64::MAX;
+    for (k, (t, h)) in timing[threads.clone()]
+        .iter_mut()
+        .zip(&harts[threads])
+        .enumerate()
+    {
+        if h.state == RunState::WaitForInterrupt {
             continue;
         }
-        let t = &mut timing[h];
         if t.ready_at > now {
+            others = others.min(t.ready_at);
             continue;
         }
         if t.next_is_div && core.div_busy_until > now {
             t.account_until(now);
             t.ready_at = core.div_busy_until;
             t.reason = Wait::MulDiv;
+            others = others.min(t.ready_at);
             continue;
         }
-        match best {
-            Some(b) if timing[b].last_pick <= timing[h].last_pick => {}
-            _ => best = Some(h),
+        // Strictly older wins: among equals the lowest index (never-picked threads: 0).
+        if t.last_pick < best_pick {
+            others = others.min(best_ready);
+            best_pick = t.last_pick;
+            best_ready = t.ready_at;
+            best = Some(first + k);
+        } else {
+            others = others.min(t.ready_at);
         }
     }
-    best
+    (best, others)
 }
 
 /// Earliest `ready_at` among the running threads of `threads`.
 #[inline]
 pub fn next_ready(threads: std::ops::Range<usize>, timing: &[ThreadTiming], harts: &[Hart]) -> u64 {
-    threads
-        .filter(|&h| harts[h].state == RunState::Running)
-        .map(|h| timing[h].ready_at)
-        .min()
-        .unwrap_or(u64::MAX)
+    let mut next = u64::MAX;
+    for (t, h) in timing[threads.clone()].iter().zip(&harts[threads]) {
+        if t.ready_at < next && h.state == RunState::Running {
+            next = t.ready_at;
+        }
+    }
+    next
 }

@@ -9,11 +9,14 @@
 use super::tile_bus::{must_defer, Overlay, TileBus};
 use super::unusable_handler;
 use crate::cache::tile::{TileMem, PENDING};
-use crate::core::pipeline::{issue, next_ready, select, CoreState, Issued, Place, ThreadTiming};
+use crate::core::pipeline::{
+    issue, next_ready, select_with_next, CoreState, Issued, Place, ThreadTiming,
+};
 use crate::core::{Ctx, Hart, RunState, Step};
 use crate::platform::MemView;
 use crate::stats::HartStats;
 use crate::trace::Commit;
+use strand_hw::isa::Class;
 use strand_hw::params::CoreTiming;
 
 /// Chip shape constants every chunk needs.
@@ -115,42 +118,85 @@ pub struct Chunk<'a> {
 
 impl Chunk<'_> {
     /// Simulate cycles `start..end` of the chunk's tiles.
+    ///
+    /// Tiles do not interact during a quantum, so each runs its whole quantum before the next
+    /// (its harts and caches stay in the host's cache, and an idle tile skips ahead on its own);
+    /// within a tile, cycles are simulated in order and cores in core order.
     pub fn run(&mut self, start: u64, end: u64, view: &MemView<'_>, s: &Shape) {
+        let mut active = std::mem::take(&mut self.state.active);
         let st = &mut *self.state;
         st.retired = 0;
         st.deferred.clear();
         st.commits.clear();
+        let (mut i, mut kept) = (0, 0);
+        while i < active.len() {
+            let tile = active[i] as usize / s.cores_per_tile;
+            let mut j = i + 1;
+            while j < active.len() && active[j] as usize / s.cores_per_tile == tile {
+                j += 1;
+            }
+            let left = self.run_tile(tile, &mut active[i..j], start, end, view, s);
+            active.copy_within(i..i + left, kept);
+            kept += left;
+            i = j;
+        }
+        active.truncate(kept);
+        self.state.active = active;
+    }
+
+    /// Simulate cycles `start..end` of tile `tile`, whose cores with a running hart are
+    /// `cores` (ascending). Returns how many of them still have one (moved to the front).
+    #[allow(clippy::too_many_arguments)]
+    fn run_tile(
+        &mut self,
+        tile: usize,
+        cores: &mut [u32],
+        start: u64,
+        end: u64,
+        view: &MemView<'_>,
+        s: &Shape,
+    ) -> usize {
+        let st = &mut *self.state;
+        let lt = tile - st.first_tile;
         let h0 = st.first_tile * s.cores_per_tile * s.threads;
         let c0 = st.first_tile * s.cores_per_tile;
         let per_group = s.threads / s.groups;
+        let mut n = cores.len();
         let mut commit = Commit::default();
         let mut cycle = start;
-        while cycle < end {
-            // `mtime` costs a 128-bit division: only when a hart issues this cycle.
+        while cycle < end && n > 0 {
+            // `mtime` costs a 128-bit division: only when a CSR instruction issues this cycle.
             let mut ctx: Option<Ctx> = None;
             let mut went_idle = false;
             let mut issued = false;
             let mut next_event = end;
-            for &c in &st.active {
+            for &c in &cores[..n] {
                 let lc = c as usize - c0;
                 if self.cores[lc].next_ready > cycle {
                     next_event = next_event.min(self.cores[lc].next_ready);
                     continue;
                 }
+                // The core's next look: its threads not picked (found by the select pass)
+                // and those that issue (after they do).
+                let mut core_next = u64::MAX;
                 for g in 0..s.groups {
                     let first = lc * s.threads + g * per_group;
-                    let pick = select(
+                    let (pick, others) = select_with_next(
                         first..first + per_group,
                         self.timing,
                         self.harts,
                         &self.cores[lc],
                         cycle,
                     );
+                    core_next = core_next.min(others);
                     let Some(l) = pick else { continue };
                     issued = true;
                     let h = h0 + l;
-                    let at = s.place(h);
-                    let lt = at.tile as usize - st.first_tile;
+                    let at = Place {
+                        hart: h as u32,
+                        core: c,
+                        tile: tile as u32,
+                    };
                     let hart = &mut self.harts[l];
                     let t = &mut self.timing[l];
                     // The instruction fetched when the thread last issued (a hart may see
@@ -166,6 +212,7 @@ impl Chunk<'_> {
                                 cycle,
                                 hart: h as u32,
                             });
+                            // Its `ready_at` is PENDING: no bound on the core's next look.
                             continue;
                         }
                     }
@@ -175,11 +222,17 @@ impl Chunk<'_> {
                         overlay: &mut self.overlays[lt],
                         stored: &mut self.stored[l],
                     };
-                    let ctx = ctx.get_or_insert_with(|| Ctx {
-                        cycle,
-                        mtime: view.clint.mtime(cycle),
-                    });
-                    let step = hart.step_fetched(&mut bus, ctx, &mut commit, fetched);
+                    // Only CSR instructions read `time`: the others get a context without it.
+                    let reads_time = fetched.is_none_or(|i| i.class == Class::Csr);
+                    let ctx = if reads_time {
+                        *ctx.get_or_insert_with(|| Ctx {
+                            cycle,
+                            mtime: view.clint.mtime(cycle),
+                        })
+                    } else {
+                        Ctx { cycle, mtime: 0 }
+                    };
+                    let step = hart.step_fetched(&mut bus, &ctx, &mut commit, fetched);
                     if !stored_before && self.stored[l] {
                         st.stored.push(h as u32);
                     }
@@ -197,15 +250,24 @@ impl Chunk<'_> {
                         Step::Exception { cause: c, tval, pc } => {
                             hs.exceptions += 1;
                             if let Some(why) = unusable_handler(hart, pc, view.dram) {
-                                st.fault = Some(Fault {
+                                // This tile stops here; the serial part reports the earliest
+                                // fault of all tiles.
+                                let f = Fault {
                                     cycle,
                                     hart: h as u32,
                                     pc,
                                     cause: c,
                                     tval,
                                     why,
-                                });
-                                return;
+                                };
+                                if st
+                                    .fault
+                                    .as_ref()
+                                    .is_none_or(|g| (f.cycle, f.hart) < (g.cycle, g.hart))
+                                {
+                                    st.fault = Some(f);
+                                }
+                                return n;
                             }
                             (None, true)
                         }
@@ -236,25 +298,38 @@ impl Chunk<'_> {
                         &mut self.tiles[lt],
                         cycle,
                     );
+                    if hart.state == RunState::Running {
+                        core_next = core_next.min(t.ready_at);
+                    }
                 }
-                let first = lc * s.threads;
-                self.cores[lc].next_ready =
-                    next_ready(first..first + s.threads, self.timing, self.harts);
-                next_event = next_event.min(self.cores[lc].next_ready);
+                debug_assert_eq!(core_next, {
+                    let first = lc * s.threads;
+                    next_ready(first..first + s.threads, self.timing, self.harts)
+                });
+                self.cores[lc].next_ready = core_next;
+                next_event = next_event.min(core_next);
             }
             cycle += 1;
             if went_idle {
                 let harts = &*self.harts;
-                st.active.retain(|&c| {
+                let mut k = 0;
+                for idx in 0..n {
+                    let c = cores[idx];
                     let first = (c as usize - c0) * s.threads;
-                    harts[first..first + s.threads]
+                    if harts[first..first + s.threads]
                         .iter()
                         .any(|h| h.state == RunState::Running)
-                });
+                    {
+                        cores[k] = c;
+                        k += 1;
+                    }
+                }
+                n = k;
             }
             if !issued && next_event > cycle {
                 cycle = next_event.min(end);
             }
         }
+        n
     }
 }

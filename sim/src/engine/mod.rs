@@ -402,6 +402,10 @@ impl Machine {
                 }
             }
             if shape.log {
+                if let Some(f) = fault.as_ref() {
+                    // Other tiles ran on past the fault: the log ends where the chip stops.
+                    commits.retain(|&(c, h, _)| (c, h) < (f.cycle, f.hart));
+                }
                 commits.sort_by_key(|&(c, h, _)| (c, h));
                 if let Some(log) = opts.commit_log.as_mut() {
                     for (_, h, c) in &commits {

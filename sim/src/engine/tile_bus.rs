@@ -147,7 +147,7 @@ impl Bus for TileBus<'_> {
 /// hit DRAM (devices) or touch the HTIF `tohost` word.
 #[inline]
 pub fn must_defer(hart: &Hart, insn: &Insn, stored: bool, view: &MemView<'_>) -> bool {
-    match insn.op.class() {
+    match insn.class {
         Class::Atomic => true,
         Class::Fence => stored,
         Class::Load | Class::Store => {
@@ -155,7 +155,7 @@ pub fn must_defer(hart: &Hart, insn: &Insn, stored: bool, view: &MemView<'_>) ->
             if view.dram.offset(addr, 1).is_none() {
                 return true;
             }
-            insn.op.class() == Class::Store
+            insn.class == Class::Store
                 && view
                     .tohost
                     .is_some_and(|t| addr.wrapping_add(8) > t && addr < t.wrapping_add(8))
