@@ -19,6 +19,9 @@ use strand_hw::ChipConfig;
 /// Latency placeholder of an access whose answer comes from the home at the quantum's end.
 pub const PENDING: u64 = u64::MAX;
 
+/// An `inflight` line taken away by the home (no line address has all bits set).
+const DEAD: u64 = u64::MAX;
+
 /// What waits for a request's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitOn {
@@ -78,9 +81,15 @@ pub struct TileMem {
     pub l2: Tags,
     l2_latency: u64,
     line_mask: u64,
-    /// Lines with a request in flight: `(line address, cycle the answer arrives or PENDING,
-    /// request index in this quantum, kind)`.
-    inflight: Vec<(u64, u64, u32, ReqKind)>,
+    /// Lines with a request in flight, oldest first ([`DEAD`] once taken away; dropped at the
+    /// next quantum). Kept apart from [`TileMem::flight`] so that looking a line up is a scan
+    /// of one dense array.
+    inflight: Vec<u64>,
+    /// For each of `inflight`: `(cycle the answer arrives or PENDING, request index in this
+    /// quantum or u32::MAX, kind)`.
+    flight: Vec<(u64, u32, ReqKind)>,
+    /// For each request of this quantum, its `inflight` index (u32::MAX for a merge).
+    slot: Vec<u32>,
     /// Requests of the current quantum, in the order the tile made them.
     pub requests: Vec<Request>,
     /// Answers to the current quantum's requests, by request number (PENDING until served).
@@ -100,6 +109,8 @@ impl TileMem {
             l2_latency: u64::from(cfg.tile.l2_latency),
             line_mask: !(u64::from(cfg.tile.l2.line) - 1),
             inflight: Vec::new(),
+            flight: Vec::new(),
+            slot: Vec::new(),
             requests: Vec::new(),
             answers: Vec::new(),
         }
@@ -117,8 +128,9 @@ impl TileMem {
         let merge = self
             .inflight
             .iter()
-            .find(|e| e.0 == line && (kind == ReqKind::GetS || e.3 == ReqKind::GetM));
-        if let Some(&(_, done, n, _)) = merge {
+            .zip(&self.flight)
+            .find(|(&l, f)| l == line && (kind == ReqKind::GetS || f.2 == ReqKind::GetM));
+        if let Some((_, &(done, n, _))) = merge {
             if done != PENDING {
                 return done.max(at);
             }
@@ -129,6 +141,7 @@ impl TileMem {
                 kind: ReqKind::Merge(n),
                 waiter,
             });
+            self.slot.push(u32::MAX);
             return PENDING;
         }
         let n = self.requests.len() as u32;
@@ -139,16 +152,18 @@ impl TileMem {
             kind,
             waiter,
         });
-        self.inflight.push((line, PENDING, n, kind));
+        self.slot.push(self.inflight.len() as u32);
+        self.inflight.push(line);
+        self.flight.push((PENDING, n, kind));
         PENDING
     }
 
     /// Cycles from `now` until the L2 answers a read of `addr`, or [`PENDING`].
     fn l2_read(&mut self, addr: u64, now: u64, waiter: Waiter) -> u64 {
         if self.l2.lookup(addr).is_some() {
-            if let Some(&(_, done, _, _)) =
-                self.inflight.iter().find(|e| e.0 == addr & self.line_mask)
-            {
+            let line = addr & self.line_mask;
+            if let Some(k) = self.inflight.iter().position(|&l| l == line) {
+                let done = self.flight[k].0;
                 if done != PENDING {
                     return done.saturating_sub(now).max(self.l2_latency);
                 }
@@ -262,27 +277,25 @@ impl TileMem {
             self.answers.resize(n as usize + 1, PENDING);
         }
         self.answers[n as usize] = done;
-        if let Some(e) = self
-            .inflight
-            .iter_mut()
-            .find(|e| e.2 == n && e.1 == PENDING)
-        {
-            e.1 = done;
+        if let Some(&k) = self.slot.get(n as usize) {
+            if let Some(f) = self.flight.get_mut(k as usize) {
+                if f.0 == PENDING {
+                    f.0 = done;
+                }
+            }
         }
     }
 
     /// The last request was served at once (the quantum's serial part): drop it from the
     /// quantum's list, keeping its line in flight until `done`.
     pub fn served_now(&mut self, done: u64) {
-        let n = self.requests.len() as u32 - 1;
         self.requests.pop();
-        if let Some(e) = self
-            .inflight
-            .iter_mut()
-            .find(|e| e.2 == n && e.1 == PENDING)
-        {
-            e.1 = done;
-            e.2 = u32::MAX;
+        let k = self.slot.pop().expect("one slot per request");
+        if let Some(f) = self.flight.get_mut(k as usize) {
+            if f.0 == PENDING {
+                f.0 = done;
+                f.1 = u32::MAX;
+            }
         }
     }
 
@@ -293,11 +306,19 @@ impl TileMem {
         }
         self.requests.clear();
         self.answers.clear();
-        self.inflight.retain(|e| e.1 != PENDING && e.1 > now);
-        // Request numbers restart; keep the old entries from matching new numbers.
-        for e in &mut self.inflight {
-            e.2 = u32::MAX;
+        self.slot.clear();
+        let mut kept = 0;
+        for k in 0..self.inflight.len() {
+            let (done, _, kind) = self.flight[k];
+            if done != PENDING && done > now {
+                self.inflight[kept] = self.inflight[k];
+                // Request numbers restart; keep the old entries from matching new numbers.
+                self.flight[kept] = (done, u32::MAX, kind);
+                kept += 1;
+            }
         }
+        self.inflight.truncate(kept);
+        self.flight.truncate(kept);
     }
 
     /// Grant the line `addr` to this tile in `state`; returns the evicted line, if any, after
@@ -313,8 +334,14 @@ impl TileMem {
     /// The home takes the line away (invalidation): returns the state it had.
     pub fn take(&mut self, addr: u64) -> Option<u8> {
         // An answered fill of the line no longer brings it here.
+        // (Marked dead in place: the quantum's request slots keep their indices.)
         let line = addr & self.line_mask;
-        self.inflight.retain(|e| e.0 != line || e.1 == PENDING);
+        for (l, f) in self.inflight.iter_mut().zip(&mut self.flight) {
+            if *l == line && f.0 != PENDING {
+                *l = DEAD;
+                f.0 = 0;
+            }
+        }
         let s = self.l2.invalidate(addr);
         if s.is_some() {
             self.drop_from_l1s(addr);
