@@ -138,7 +138,7 @@ fn host_threads_do_not_change_results() {
     let cases = [
         ("tiny", "amo-litmus", "iters=40", true),
         ("u280", "ptr-chase", "size=16K iters=400", false),
-        ("u280", "amo-litmus", "iters=4", false),
+        ("u280", "amo-litmus", "iters=4 stripes=3", false),
     ];
     for (preset, name, append, log) in cases {
         let elf = support::firmware(name);

@@ -6,7 +6,13 @@
 //! 3. an `lr.d`/`sc.d` increment loop on a third counter,
 //! 4. a plain load/add/store on a fourth, under a [`SpinLock`].
 //!
-//! After a barrier, hart 0 checks that every counter is `harts * iters`. Then:
+//! With `stripes=S` (default 1), steps 3 and 4 use S counters (and S locks):
+//! hart h increments stripe `h % S`, so each stripe is shared by harts spread
+//! over the whole chip, and the contention (which grows with the square of the
+//! harts sharing a counter) stays bounded on large chips.
+//!
+//! After a barrier, hart 0 checks that every counter is `harts * iters` (each
+//! stripe: its harts times `iters`). Then:
 //! * message passing (MP): hart h writes 16 words (two cache lines) and then a
 //!   flag with release; hart h+1 reads the flag with acquire and must see all
 //!   16 words of that round (`rounds=` rounds, default 100, on a ring),
@@ -31,8 +37,13 @@ strand_rt::entry!(main);
 
 static AMO_W: CachePadded<AtomicU32> = CachePadded(AtomicU32::new(0));
 static AMO_D: CachePadded<AtomicU64> = CachePadded(AtomicU64::new(0));
-static LRSC: CachePadded<AtomicU64> = CachePadded(AtomicU64::new(0));
-static LOCKED: CachePadded<SpinLock<u64>> = CachePadded(SpinLock::new(0));
+
+/// One stripe of the LR/SC and spinlock counters.
+#[repr(align(64))]
+struct Stripe {
+    lrsc: CachePadded<AtomicU64>,
+    locked: CachePadded<SpinLock<u64>>,
+}
 
 /// Failed `sc.d` attempts over all harts (timing-dependent: perf only).
 static SC_RETRIES: AtomicU64 = AtomicU64::new(0);
@@ -100,9 +111,23 @@ fn main(ctx: &Ctx) -> i32 {
     let (me, n) = (ctx.hart_id(), ctx.num_harts());
     let iters = ctx.args().get_u64("iters", 1000);
     let rounds = ctx.args().get_u64("rounds", 100);
+    let stripes = (ctx.args().get_u64("stripes", 1) as usize).clamp(1, n);
     if ctx.is_main_hart() {
-        println!("amo-litmus: {n} harts, iters={iters}, rounds={rounds}");
+        if stripes == 1 {
+            println!("amo-litmus: {n} harts, iters={iters}, rounds={rounds}");
+        } else {
+            println!("amo-litmus: {n} harts, iters={iters}, rounds={rounds}, stripes={stripes}");
+        }
     }
+    let stripe: &'static Vec<Stripe> = share(|| {
+        (0..stripes)
+            .map(|_| Stripe {
+                lrsc: CachePadded(AtomicU64::new(0)),
+                locked: CachePadded(SpinLock::new(0)),
+            })
+            .collect()
+    });
+    let mine = &stripe[me % stripes];
 
     // --- atomicity: four counters --------------------------------------
     timed_phase(0, || {
@@ -118,13 +143,13 @@ fn main(ctx: &Ctx) -> i32 {
     timed_phase(2, || {
         let mut retries = 0;
         for _ in 0..iters {
-            retries += lrsc_increment(&LRSC);
+            retries += lrsc_increment(&mine.lrsc);
         }
         SC_RETRIES.fetch_add(retries, Ordering::Relaxed);
     });
     timed_phase(3, || {
         for _ in 0..iters {
-            let mut v = LOCKED.lock();
+            let mut v = mine.locked.lock();
             // A plain load and store: only the lock makes this atomic.
             // SAFETY: `&mut *v` is a valid u64; volatile keeps the compiler
             // from merging the loop's increments into one.
@@ -219,19 +244,38 @@ fn main(ctx: &Ctx) -> i32 {
     if !ctx.is_main_hart() {
         return 0;
     }
-    report(n as u64, iters, rounds, visits)
+    report(n as u64, iters, rounds, stripe, visits)
 }
 
 /// Hart 0: prints every result and returns the exit code.
-fn report(n: u64, iters: u64, rounds: u64, visits: &[AtomicU32]) -> i32 {
+fn report(n: u64, iters: u64, rounds: u64, stripe: &[Stripe], visits: &[AtomicU32]) -> i32 {
     let expected = n * iters;
+    let mut ok = true;
+    // Each stripe must hold its own harts' increments (a sum could hide a
+    // lost update in one stripe behind an extra one in another).
+    let s = stripe.len() as u64;
+    let mut bad_stripes = 0;
+    for (k, st) in stripe.iter().enumerate() {
+        let harts = (n - k as u64).div_ceil(s);
+        let lrsc = st.lrsc.load(Ordering::Relaxed);
+        let locked = *st.locked.lock();
+        if lrsc != harts * iters || locked != harts * iters {
+            bad_stripes += 1;
+            if bad_stripes <= 4 {
+                println!("stripe {k}: lr/sc {lrsc}, spinlock {locked} (expected {}) WRONG", harts * iters);
+            }
+        }
+    }
+    ok &= bad_stripes == 0;
     let results = [
         ("amoadd.w", u64::from(AMO_W.load(Ordering::Relaxed))),
         ("amoadd.d", AMO_D.load(Ordering::Relaxed)),
-        ("lr/sc", LRSC.load(Ordering::Relaxed)),
-        ("spinlock", *LOCKED.lock()),
+        (
+            "lr/sc",
+            stripe.iter().map(|st| st.lrsc.load(Ordering::Relaxed)).sum(),
+        ),
+        ("spinlock", stripe.iter().map(|st| *st.locked.lock()).sum()),
     ];
-    let mut ok = true;
     for (name, got) in results {
         // The 32-bit counter wraps like the hardware does.
         let want = if name == "amoadd.w" {
