@@ -2,21 +2,28 @@
 //!
 //! ```text
 //!            ┌────────────── strand-cosim ──────────────┐
-//!  ELF ──►   │ RTL side: Verilated core(s)  ◄── memory: │ functional: the simulator's Platform
-//!            │   (one model per core)           ports   │   (DRAM from the ELF, UART, CLINT,
-//!            │                                          │   finisher, LR/SC reservations)
+//!  ELF ──►   │ RTL side: Verilated core(s)  ◄── memory: │ functional: the simulator's Platform,
+//!            │   (one model per core)           ports   │   per-tile store overlays, deferred
+//!            │                                          │   accesses at the quantum's end
 //!            │                                          │ timing: the simulator's Hierarchy
-//!            │ reference: the simulator's harts on the  │   (L1I/L1D/L2/HBM latencies)
-//!            │   docs/pipeline.md rules, cycle by cycle │
+//!            │ reference: the simulator's engine,       │   (TileMem during a quantum, PENDING
+//!            │   quantum by quantum, every issue with   │   answers and deferred issues at its
+//!            │   its cycle                              │   end)
 //!            └─── compare every issue: hart, pc, insn, rd write, CSR write, mem, trap, cycle ─┘
 //! ```
 //!
-//! Both sides run in lockstep: in every cycle each core's issue (retired instruction, exception
-//! or interrupt) must be the same on both, with the same architectural effects. The run stops
-//! at the first difference and names hart, pc, cycle and the differing field. A load's or
-//! atomic's register value reaches the RTL register file when memory answers; it is compared
-//! then. Memory latencies come from a second instance of the simulator's hierarchy, asked in
-//! the same order with the same arguments as the reference asks its own.
+//! The reference runs one quantum of the engine (`docs/pipeline.md`, "Quanta"); the RTL then
+//! runs the cycles up to that quantum's end, with its memory side following the engine's rules
+//! on its own instances of the platform and hierarchy: loads and stores within DRAM use the
+//! tile's view (DRAM as of the quantum's start patched with the tile's own stores) and the
+//! tile's caches; answers that need a home slice ([`PENDING`]) arrive when the quantum's end
+//! resolves them; an issue the engine defers (AMO, LR/SC, FENCE after the hart's stores of the
+//! quantum, device access, `tohost`) is performed at the quantum's end in `(cycle, hart)` order
+//! with the timing of its cycle, and its data and next fetch arrive no earlier than that end.
+//! Then both sides' issues of the quantum must be the same, in the same cycles, with the same
+//! architectural effects; the run stops at the first difference and names hart, pc, cycle and
+//! the differing field. A load's or atomic's register value reaches the RTL register file when
+//! memory answers; it is checked then against the reference's.
 //!
 //! [`check_engine`] also runs the simulator's own engine (`Machine::run`) and compares its
 //! commit log and cycle count with the reference's.
@@ -24,17 +31,23 @@
 pub mod reference;
 pub mod verilated;
 
-use reference::{place, Event, Reference};
+use reference::{defers, place, Event, Overlay, Reference};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use strand_hw::memmap::{
+    CLINT_BASE, CLINT_SIZE, FINISHER_BASE, FINISHER_SIZE, UART_BASE, UART_SIZE, VIRTIO_BASE,
+    VIRTIO_SLOTS, VIRTIO_STRIDE,
+};
 use strand_hw::rtl::core::{core, CoreParams};
 use strand_hw::rtl::Design;
 use strand_hw::ChipConfig;
 use strand_sim::cache::hierarchy::Hierarchy;
+use strand_sim::cache::tile::{WaitOn, PENDING};
 use strand_sim::core::pipeline::MemPort;
 use strand_sim::core::{AmoOp, Bus};
+use strand_sim::platform::Platform;
 use strand_sim::trace::{Commit, CommitLog};
 use strand_sim::{Machine, RunOptions};
 use verilated::{Library, Model, Port};
@@ -130,6 +143,9 @@ pub struct Report {
     pub ref_seconds: f64,
     /// Host seconds to build (or load) the model.
     pub build_seconds: f64,
+    /// Times a thread's `st_ack` acknowledged more than one store in a cycle (stores complete
+    /// independently; an entry leaves the buffer when it and every older one have completed).
+    pub acks_together: u64,
 }
 
 fn setup<E: std::fmt::Display>(e: E) -> Failure {
@@ -270,16 +286,45 @@ impl Ports {
 /// Per-hart memory-side state of the RTL.
 #[derive(Clone, Debug, Default)]
 struct HartMem {
-    /// Fetch answer due: (cycle, pc).
+    /// Fetch answer due: (cycle or [`PENDING`], pc).
     fetch: Option<(u64, u64)>,
-    /// Data answer due: (cycle, raw data).
+    /// Data answer due: (cycle or [`PENDING`], raw data).
     data: Option<(u64, u64)>,
-    /// Store completion cycles, oldest first.
-    acks: VecDeque<u64>,
-    last_store: u64,
+    /// Store-buffer entries: (sequence number, completion cycle or [`PENDING`]), oldest first.
+    /// An entry is acknowledged when it and every older one have completed.
+    acks: VecDeque<(u32, u64)>,
     seq: u32,
-    /// A late register value to compare: (rd, expected value, pc, issue cycle).
-    late: Option<(u8, u64, u64, u64)>,
+    /// A late register value to check: (rd, expected value if the reference has one, pc,
+    /// issue cycle).
+    late: Option<(u8, Option<u64>, u64, u64)>,
+    /// The hart's integer registers as the RTL's commit records and late writes set them (for
+    /// the engine's deferral rule, which reads `rs1`).
+    x: [u64; 32],
+}
+
+/// A data access the RTL requested.
+#[derive(Clone, Copy, Debug)]
+struct DataReq {
+    kind: u8,
+    addr: u64,
+    size: u8,
+    wdata: u64,
+    amo: u64,
+}
+
+/// An RTL issue that, by the engine's rule, waits for the quantum's end.
+#[derive(Clone, Copy, Debug)]
+struct Deferred {
+    cycle: u64,
+    hart: u32,
+    /// The data access (none when it faulted or there is none: FENCE, trap).
+    req: Option<DataReq>,
+    /// Destination register (loads).
+    rd: u8,
+    /// The next fetch's pc, if the RTL requested one.
+    fetch: Option<u64>,
+    /// Index of the issue's event in the window.
+    event: usize,
 }
 
 fn sext(v: u64, size: u8) -> u64 {
@@ -321,6 +366,46 @@ fn lane64(words: &[u32], i: usize) -> u64 {
     u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32
 }
 
+/// Set bits `[lo, lo + w)` of `words` to `v` (w <= 32).
+fn set_field(words: &mut [u32], lo: u32, w: u32, v: u64) {
+    for b in 0..w {
+        if v >> b & 1 == 1 {
+            let i = lo + b;
+            words[(i / 32) as usize] |= 1 << (i % 32);
+        }
+    }
+}
+
+/// `now + lat`, keeping [`PENDING`].
+fn after(now: u64, lat: u64) -> u64 {
+    if lat == PENDING {
+        PENDING
+    } else {
+        now + lat
+    }
+}
+
+/// Whether a device access (deferred to the quantum's end) will fault, decided now from the
+/// platform's address map without performing it: AMO/LR/SC outside DRAM; loads and stores
+/// to no device, or to a CLINT register that does not exist at that size.
+fn deferred_faults(pl: &Platform, kind: u8, addr: u64, size: u8) -> bool {
+    let in_dram = pl.dram.offset(addr, u64::from(size)).is_some();
+    if kind >= 2 || in_dram {
+        return !in_dram;
+    }
+    let within = |base: u64, len: u64| (base..base + len).contains(&addr);
+    if within(UART_BASE, UART_SIZE)
+        || within(FINISHER_BASE, FINISHER_SIZE)
+        || within(VIRTIO_BASE, VIRTIO_STRIDE * VIRTIO_SLOTS)
+    {
+        return false;
+    }
+    if within(CLINT_BASE, CLINT_SIZE) {
+        return pl.clint.read(addr - CLINT_BASE, size, pl.cycle).is_none();
+    }
+    true
+}
+
 /// Describe an event for a mismatch message.
 fn describe(e: &Event) -> String {
     match e {
@@ -332,8 +417,95 @@ fn describe(e: &Event) -> String {
     }
 }
 
-/// Co-simulate `elf` on `cfg`: RTL against the reference, in lockstep. The RTL side's console
-/// goes to `console`.
+/// The first difference between the RTL's issues and the reference's in one window of cycles
+/// (both in `(cycle, hart)` order).
+fn compare(
+    rtl: &[(u64, u32, Event)],
+    want: &[(u64, u32, Event)],
+    pc_of: impl Fn(u32) -> u64,
+) -> Result<(), Failure> {
+    let n = rtl.len().max(want.len());
+    for i in 0..n {
+        let (w, g) = (want.get(i), rtl.get(i));
+        let (cycle, h, pc) = match (w, g) {
+            (Some((c, h, Event::Retired(x))), _) => (*c, *h, x.pc),
+            (Some((c, h, Event::Exception { pc, .. })), _) => (*c, *h, *pc),
+            (Some((c, h, _)), _) => (*c, *h, pc_of(*h)),
+            (None, Some((c, h, _))) => (*c, *h, 0),
+            (None, None) => unreachable!(),
+        };
+        let mismatch = |field: &str, rtl: String, sim: String| Failure::Mismatch {
+            hart: h,
+            pc,
+            cycle,
+            field: field.into(),
+            rtl,
+            sim,
+        };
+        let (Some((wc, wh, we)), Some((gc, gh, ge))) = (w, g) else {
+            return Err(mismatch(
+                "issue",
+                g.map_or("nothing".into(), |g| {
+                    format!("hart {}: {}", g.1, describe(&g.2))
+                }),
+                w.map_or("nothing".into(), |w| {
+                    format!("hart {}: {}", w.1, describe(&w.2))
+                }),
+            ));
+        };
+        if (wc, wh) != (gc, gh) {
+            // The earlier of the two is the missing or extra issue.
+            let (cycle, h) = (*wc.min(gc), if (wc, wh) < (gc, gh) { *wh } else { *gh });
+            return Err(Failure::Mismatch {
+                hart: h,
+                pc,
+                cycle,
+                field: "issue".into(),
+                rtl: format!("hart {gh} at cycle {gc}: {}", describe(ge)),
+                sim: format!("hart {wh} at cycle {wc}: {}", describe(we)),
+            });
+        }
+        match (we, ge) {
+            (Event::Retired(w), Event::Retired(g)) => {
+                let fields: [(&str, String, String); 6] = [
+                    ("pc", format!("{:#x}", g.pc), format!("{:#x}", w.pc)),
+                    (
+                        "instruction",
+                        format!("{:#010x}", g.raw),
+                        format!("{:#010x}", w.raw),
+                    ),
+                    ("rd write", format!("{:x?}", g.rd), format!("{:x?}", w.rd)),
+                    (
+                        "CSR write",
+                        format!("{:x?}", &g.csrs[..g.ncsr as usize]),
+                        format!("{:x?}", &w.csrs[..w.ncsr as usize]),
+                    ),
+                    (
+                        "load address",
+                        format!("{:x?}", g.load),
+                        format!("{:x?}", w.load),
+                    ),
+                    (
+                        "store",
+                        format!("{:x?}", g.store),
+                        format!("{:x?}", w.store),
+                    ),
+                ];
+                for (f, a, b) in fields {
+                    if a != b {
+                        return Err(mismatch(f, a, b));
+                    }
+                }
+            }
+            (w, g) if w == g => {}
+            (w, g) => return Err(mismatch("trap", describe(g), describe(w))),
+        }
+    }
+    Ok(())
+}
+
+/// Co-simulate `elf` on `cfg`: RTL against the reference, quantum by quantum. The RTL side's
+/// console goes to `console`.
 pub fn cosim(
     cfg: &ChipConfig,
     elf: &[u8],
@@ -349,10 +521,16 @@ pub fn cosim(
     let threads = cfg.core.threads as usize;
     let ncores = cfg.cores() as usize;
     let nharts = cfg.harts() as usize;
+    let st_w = p.st_ack.width / threads as u32;
     let mut rtl = machine(cfg, elf, &opts.append, console)?;
     let mut reference = Reference::new(machine(cfg, elf, &opts.append, Box::new(std::io::sink()))?);
     let mut mem = Hierarchy::new(cfg);
+    let mut overlays: Vec<Overlay> = (0..cfg.tiles()).map(|_| Overlay::default()).collect();
+    let mut stored = vec![false; nharts];
     let mut hm = vec![HartMem::default(); nharts];
+    for (h, s) in hm.iter_mut().enumerate() {
+        s.x = rtl.harts[h].x;
+    }
     let entry = rtl.harts[0].pc;
     let dtb = rtl.dtb_addr;
     let mut models: Vec<Model<'_>> = (0..ncores).map(|_| lib.instance()).collect();
@@ -388,12 +566,15 @@ pub fn cosim(
         m.eval();
     }
     rtl_time += tr.elapsed().as_secs_f64();
-    let mut ev: Vec<(u32, Event)> = Vec::new();
-    let mut rtl_ev: Vec<(u32, Option<Event>)> = Vec::new();
+    // This window's issues on the RTL side, and its deferred ones.
+    let mut rtl_ev: Vec<(u64, u32, Event)> = Vec::new();
+    let mut deferred: Vec<Deferred> = Vec::new();
     let mut issues = 0u64;
     let mut instructions = 0u64;
+    let mut acks_together = 0u64;
     let mut insn_w = words(p.if_rsp_insn.width);
     let mut data_w = words(p.d_rsp_data.width);
+    let mut ack_w = words(p.st_ack.width);
     let mut lw_w = words(p.lw_data.width);
     let mut lwv_w = words(p.lw_valid.width);
     let mut cycle: u64 = 0;
@@ -402,374 +583,430 @@ pub fn cosim(
         let (a, b) = v.split_once('-')?;
         Some(a.parse::<u64>().ok()?..=b.parse::<u64>().ok()?)
     });
+    let tohost = rtl.platform.tohost;
     loop {
-        if cycle >= opts.max_cycles {
-            return Err(Failure::Timeout(cycle));
-        }
-        // Reference first: it decides what the RTL must do this cycle.
+        // The reference's next quantum: it decides what the RTL must do until its end.
         let tr = Instant::now();
-        ev.clear();
-        reference.step(&mut ev);
+        let q = reference.quantum().map_err(Failure::Setup)?;
         ref_time += tr.elapsed().as_secs_f64();
+        if q.end > opts.max_cycles {
+            return Err(Failure::Timeout(opts.max_cycles));
+        }
+        let expected = |c: u64, h: u32| -> Option<&Commit> {
+            let i = q
+                .events
+                .binary_search_by_key(&(c, h), |e| (e.0, e.1))
+                .ok()?;
+            match &q.events[i].2 {
+                Event::Retired(x) => Some(x),
+                _ => None,
+            }
+        };
         let tr = Instant::now();
-        rtl.platform.cycle = cycle;
         rtl_ev.clear();
-        let mtime = rtl.platform.clint.mtime(cycle);
-        // Interrupt lines as they stand at the start of the cycle (a CLINT write by an earlier
-        // core in this cycle is seen from the next one, as in the simulator).
-        let lines: Vec<u64> = (0..nharts)
-            .map(|h| rtl.platform.clint.mip(h as u32, cycle))
-            .collect();
-        for (k, m) in models.iter_mut().enumerate() {
-            let (mut ifv, mut iff, mut dv, mut ack, mut msip, mut mtip) = (0u64, 0, 0, 0, 0, 0);
-            insn_w.iter_mut().for_each(|w| *w = 0);
-            data_w.iter_mut().for_each(|w| *w = 0);
-            for t in 0..threads {
-                let h = k * threads + t;
-                let s = &mut hm[h];
-                if let Some((due, pc)) = s.fetch {
-                    if due == cycle {
-                        s.fetch = None;
-                        ifv |= 1 << t;
-                        match rtl.platform.fetch(pc) {
-                            Ok(w) => insn_w[t] = w,
-                            Err(_) => iff |= 1 << t,
+        deferred.clear();
+        while cycle < q.end {
+            rtl.platform.cycle = cycle;
+            let mtime = rtl.platform.clint.mtime(cycle);
+            for (k, m) in models.iter_mut().enumerate() {
+                let (mut ifv, mut iff, mut dv, mut msip, mut mtip) = (0u64, 0, 0, 0, 0);
+                insn_w.iter_mut().for_each(|w| *w = 0);
+                data_w.iter_mut().for_each(|w| *w = 0);
+                ack_w.iter_mut().for_each(|w| *w = 0);
+                for t in 0..threads {
+                    let h = k * threads + t;
+                    let s = &mut hm[h];
+                    if let Some((due, pc)) = s.fetch {
+                        if due == cycle {
+                            s.fetch = None;
+                            ifv |= 1 << t;
+                            match rtl.platform.fetch(pc) {
+                                Ok(w) => insn_w[t] = w,
+                                Err(_) => iff |= 1 << t,
+                            }
+                        }
+                    }
+                    if let Some((due, d)) = s.data {
+                        if due == cycle {
+                            s.data = None;
+                            dv |= 1 << t;
+                            data_w[2 * t] = d as u32;
+                            data_w[2 * t + 1] = (d >> 32) as u32;
+                        }
+                    }
+                    let mut acked = 0;
+                    while s.acks.front().is_some_and(|&(_, done)| done <= cycle) {
+                        s.acks.pop_front();
+                        acked += 1;
+                    }
+                    acks_together += u64::from(acked > 1);
+                    set_field(&mut ack_w, t as u32 * st_w, st_w, acked);
+                    // The CLINT lines: the CLINT changes only at quantum ends (deferred
+                    // device stores) and timer deadlines, where the engine re-reads them.
+                    let lines = rtl.platform.clint.mip(h as u32, cycle);
+                    msip |= (lines >> 3 & 1) << t;
+                    mtip |= (lines >> 7 & 1) << t;
+                }
+                m.set_u64(&p.clk, 0);
+                m.set_u64(&p.if_rsp_valid, ifv);
+                m.set_u64(&p.if_rsp_fault, iff);
+                m.set(&p.if_rsp_insn, &insn_w);
+                m.set_u64(&p.d_rsp_valid, dv);
+                m.set(&p.d_rsp_data, &data_w);
+                m.set(&p.st_ack, &ack_w);
+                m.set_u64(&p.msip, msip);
+                m.set_u64(&p.mtip, mtip);
+                m.set_u64(&p.mtime, mtime);
+                for gp in &p.g {
+                    m.set_u64(&gp.d_fault, 0);
+                }
+                m.eval();
+                // Late register writes (answers arriving this cycle).
+                m.get(&p.lw_valid, &mut lwv_w);
+                m.get(&p.lw_data, &mut lw_w);
+                for t in 0..threads {
+                    let h = k * threads + t;
+                    if bits(&lwv_w, t as u32) {
+                        let got = lane64(&lw_w, t);
+                        match hm[h].late.take() {
+                            Some((rd, want, pc, at)) => {
+                                if want.is_some_and(|w| w != got) {
+                                    return Err(Failure::Mismatch {
+                                        hart: h as u32,
+                                        pc,
+                                        cycle: at,
+                                        field: format!(
+                                            "x{rd} (written when memory answered at cycle {cycle})"
+                                        ),
+                                        rtl: format!("{got:#x}"),
+                                        sim: format!("{:#x}", want.unwrap_or(0)),
+                                    });
+                                }
+                                if rd != 0 {
+                                    hm[h].x[rd as usize] = got;
+                                }
+                            }
+                            None => {
+                                return Err(Failure::Mismatch {
+                                    hart: h as u32,
+                                    pc: 0,
+                                    cycle,
+                                    field: "unexpected late register write".into(),
+                                    rtl: format!("{got:#x}"),
+                                    sim: "none".into(),
+                                })
+                            }
                         }
                     }
                 }
-                if let Some((due, d)) = s.data {
-                    if due == cycle {
-                        s.data = None;
-                        dv |= 1 << t;
-                        data_w[2 * t] = d as u32;
-                        data_w[2 * t + 1] = (d >> 32) as u32;
+                // The data request: within DRAM performed now on the tile's view (DRAM as of
+                // the quantum's start, patched with the tile's own stores); devices, `tohost`
+                // and atomics wait for the quantum's end.
+                // Per group: (hart, request with a load's data in `wdata`, deferred, faulted).
+                let mut reqs: Vec<Option<(u32, DataReq, bool, bool)>> = vec![None; groups];
+                let mut mem_recs = vec![(None, None); groups];
+                let mut faulted = false;
+                for (g, gp) in p.g.iter().enumerate() {
+                    if m.get_u64(&gp.d_req_valid) != 1 {
+                        continue;
                     }
-                }
-                if s.acks.front() == Some(&cycle) {
-                    s.acks.pop_front();
-                    ack |= 1 << t;
-                }
-                msip |= (lines[h] >> 3 & 1) << t;
-                mtip |= (lines[h] >> 7 & 1) << t;
-            }
-            m.set_u64(&p.clk, 0);
-            m.set_u64(&p.if_rsp_valid, ifv);
-            m.set_u64(&p.if_rsp_fault, iff);
-            m.set(&p.if_rsp_insn, &insn_w);
-            m.set_u64(&p.d_rsp_valid, dv);
-            m.set(&p.d_rsp_data, &data_w);
-            m.set_u64(&p.st_ack, ack);
-            m.set_u64(&p.msip, msip);
-            m.set_u64(&p.mtip, mtip);
-            m.set_u64(&p.mtime, mtime);
-            for gp in &p.g {
-                m.set_u64(&gp.d_fault, 0);
-            }
-            m.eval();
-            // Late register writes (answers arriving this cycle).
-            m.get(&p.lw_valid, &mut lwv_w);
-            m.get(&p.lw_data, &mut lw_w);
-            for t in 0..threads {
-                let h = k * threads + t;
-                if bits(&lwv_w, t as u32) {
-                    let got = lane64(&lw_w, t);
-                    match hm[h].late.take() {
-                        Some((rd, want, pc, at)) if want == got => {
-                            let _ = (rd, pc, at);
-                        }
-                        Some((rd, want, pc, at)) => {
-                            return Err(Failure::Mismatch {
-                                hart: h as u32,
-                                pc,
-                                cycle: at,
-                                field: format!(
-                                    "x{rd} (written when memory answered at cycle {cycle})"
-                                ),
-                                rtl: format!("{got:#x}"),
-                                sim: format!("{want:#x}"),
-                            })
-                        }
-                        None => {
-                            return Err(Failure::Mismatch {
-                                hart: h as u32,
-                                pc: 0,
-                                cycle,
-                                field: "unexpected late register write".into(),
-                                rtl: format!("{got:#x}"),
-                                sim: "none".into(),
-                            })
-                        }
-                    }
-                }
-            }
-            // The data request: performed now, on the RTL's platform.
-            let mut mem_recs = Vec::with_capacity(groups);
-            let mut answers = Vec::with_capacity(groups);
-            let mut faulted = false;
-            for (g, gp) in p.g.iter().enumerate() {
-                let mut mem_rec: (Option<u64>, Option<(u64, u64, u8)>) = (None, None);
-                let mut answer: Option<(u8, u64, u64)> = None; // (kind, addr, data)
-                let dreq = m.get_u64(&gp.d_req_valid) == 1;
-                if dreq {
                     let tid = m.get_u64(&gp.d_req_tid) as usize;
                     let h = (k * threads + g * tg + tid) as u32;
-                    let kind = m.get_u64(&gp.d_req_kind) as u8;
-                    let addr = m.get_u64(&gp.d_req_addr);
-                    let size = 1u8 << m.get_u64(&gp.d_req_size);
-                    let wdata = m.get_u64(&gp.d_req_wdata);
-                    let pl = &mut rtl.platform;
-                    let r: Result<u64, _> = match kind {
-                        0 => pl.load(h, addr, size),
-                        1 => pl.store(h, addr, size, wdata).map(|()| 0),
-                        3 => pl.load_reserved(h, addr, size),
-                        4 => pl
-                            .store_conditional(h, addr, size, wdata)
-                            .map(|ok| u64::from(!ok)),
-                        _ => {
-                            let op = amo_op(m.get_u64(&gp.d_req_amo));
-                            pl.amo(h, addr, size, op, sext(wdata, size))
-                                .inspect(|&old| {
-                                    let new = op.apply(sext(old, size), sext(wdata, size), size);
-                                    mem_rec.1 = Some((addr, trunc(new, size), size));
-                                })
-                        }
+                    let mut r = DataReq {
+                        kind: m.get_u64(&gp.d_req_kind) as u8,
+                        addr: m.get_u64(&gp.d_req_addr),
+                        size: 1u8 << m.get_u64(&gp.d_req_size),
+                        wdata: m.get_u64(&gp.d_req_wdata),
+                        amo: m.get_u64(&gp.d_req_amo),
                     };
-                    match r {
-                        Err(_) => {
-                            m.set_u64(&gp.d_fault, 1);
-                            faulted = true;
+                    let (kind, addr, size) = (r.kind, r.addr, r.size);
+                    let pl = &rtl.platform;
+                    // `must_defer` of `sim/src/engine/tile_bus.rs`, on the request.
+                    let defer = kind >= 2
+                        || pl.dram.offset(addr, 1).is_none()
+                        || (kind == 1
+                            && tohost.is_some_and(|t| {
+                                addr.wrapping_add(8) > t && addr < t.wrapping_add(8)
+                            }));
+                    let fault = if defer {
+                        deferred_faults(pl, kind, addr, size)
+                    } else {
+                        pl.dram.offset(addr, u64::from(size)).is_none()
+                    };
+                    if fault {
+                        m.set_u64(&gp.d_fault, 1);
+                        faulted = true;
+                    } else {
+                        match kind {
+                            0 | 2 | 3 => mem_recs[g].0 = Some(addr),
+                            1 => mem_recs[g].1 = Some((addr, r.wdata, size)),
+                            _ => {}
                         }
-                        Ok(d) => {
-                            match kind {
-                                0 | 3 => mem_rec.0 = Some(addr),
-                                1 => mem_rec.1 = Some((addr, wdata, size)),
-                                4 => {
-                                    if d == 0 {
-                                        mem_rec.1 = Some((addr, wdata, size));
-                                    }
-                                }
-                                _ => mem_rec.0 = Some(addr),
+                        if !defer {
+                            let tile = place(cfg, h as usize).tile as usize;
+                            let off = pl.dram.offset(addr, u64::from(size)).expect("checked");
+                            if kind == 0 {
+                                r.wdata = overlays[tile].patch(addr, size, pl.dram.read(off, size));
+                            } else {
+                                overlays[tile].store(h, addr, size, r.wdata);
+                                stored[h as usize] = true;
                             }
-                            answer = Some((kind, addr, d));
+                        }
+                    }
+                    reqs[g] = Some((h, r, defer, fault));
+                }
+                if faulted {
+                    m.eval();
+                }
+                for (g, gp) in p.g.iter().enumerate() {
+                    let vreq = m.get_u64(&p.if_req_valid);
+                    let mut issuer = None;
+                    // The issue's commit record.
+                    if m.get_u64(&gp.c_valid) == 1 {
+                        let tid = m.get_u64(&gp.c_tid) as usize;
+                        let h = k * threads + g * tg + tid;
+                        issuer = Some(h);
+                        let pc = m.get_u64(&gp.c_pc);
+                        let rd = m.get_u64(&gp.c_rd) as u8;
+                        let trapped = m.get_u64(&gp.c_trap) == 1;
+                        let e = if trapped {
+                            let cause = m.get_u64(&gp.c_cause);
+                            if cause >> 63 == 1 {
+                                Event::Interrupt(cause)
+                            } else {
+                                Event::Exception {
+                                    cause,
+                                    tval: m.get_u64(&gp.c_tval),
+                                    pc,
+                                }
+                            }
+                        } else {
+                            let mut c = Commit {
+                                pc,
+                                raw: m.get_u64(&gp.c_insn) as u32,
+                                ..Commit::default()
+                            };
+                            if m.get_u64(&gp.c_rd_we) == 1 {
+                                let v = m.get_u64(&gp.c_rd_val);
+                                c.rd = Some((rd, v));
+                                if rd != 0 {
+                                    hm[h].x[rd as usize] = v;
+                                }
+                            }
+                            if m.get_u64(&gp.c_late) == 1 {
+                                // Checked when memory answers, against the reference's value.
+                                let want = expected(cycle, h as u32)
+                                    .and_then(|w| w.rd)
+                                    .filter(|w| w.0 == rd)
+                                    .map(|w| w.1);
+                                c.rd = Some((rd, want.unwrap_or(0)));
+                                hm[h].late = Some((rd, want, pc, cycle));
+                            }
+                            if m.get_u64(&gp.c_csr_we) == 1 {
+                                c.csr(m.get_u64(&gp.c_csr_num) as u16, m.get_u64(&gp.c_csr_val));
+                            }
+                            c.load = mem_recs[g].0;
+                            c.store = mem_recs[g].1;
+                            Event::Retired(c)
+                        };
+                        // Does the engine defer this issue to the quantum's end?
+                        let req = reqs[g].filter(|r| r.0 as usize == h);
+                        let defer = match req {
+                            Some((_, _, d, _)) => d,
+                            None => rtl.platform.fetch_insn(pc).is_ok_and(|i| {
+                                defers(&i, &hm[h].x, stored[h], &rtl.platform.dram, tohost)
+                            }),
+                        };
+                        let at = place(cfg, h);
+                        if defer {
+                            deferred.push(Deferred {
+                                cycle,
+                                hart: h as u32,
+                                req: req.filter(|r| !r.3).map(|r| r.1),
+                                rd,
+                                fetch: None,
+                                event: rtl_ev.len(),
+                            });
+                        } else if let (Event::Retired(_), Some((_, r, _, false))) = (&e, req) {
+                            // Timing in the engine's order: the data access, then the fetch.
+                            let tile = &mut mem.tiles[at.tile as usize];
+                            let s = &mut hm[h];
+                            if r.kind == 0 {
+                                let due = match tile.load(at.core, r.addr, cycle, at.hart, rd) {
+                                    None => cycle + 1 + opts.skew_load_hits,
+                                    Some(miss) => after(cycle, miss),
+                                };
+                                s.data = Some((due, r.wdata));
+                            } else {
+                                let seq = s.seq;
+                                s.seq = s.seq.wrapping_add(1);
+                                let lat = tile.store(at.core, r.addr, cycle, at.hart, seq);
+                                s.acks.push_back((seq, after(cycle, lat)));
+                            }
+                        }
+                        rtl_ev.push((cycle, h as u32, e));
+                    }
+                    if vreq >> (g * tg) & ((1 << tg) - 1) != 0 {
+                        let pc = m.get_u64(&gp.if_req_pc);
+                        let untimed = m.get_u64(&gp.if_req_untimed) == 1;
+                        for t in g * tg..(g + 1) * tg {
+                            if vreq >> t & 1 == 1 {
+                                let h = k * threads + t;
+                                let at = place(cfg, h);
+                                let d = deferred.last_mut().filter(|d| {
+                                    d.cycle == cycle && d.hart as usize == h && issuer == Some(h)
+                                });
+                                hm[h].fetch = Some(if let Some(d) = d {
+                                    d.fetch = Some(pc);
+                                    (PENDING, pc)
+                                } else if untimed {
+                                    (cycle + 1, pc)
+                                } else {
+                                    let lat = mem.tiles[at.tile as usize].fetch(
+                                        at.core,
+                                        pc,
+                                        cycle + 1,
+                                        at.hart,
+                                    );
+                                    (after(cycle + 1, lat), pc)
+                                });
+                            }
                         }
                     }
                 }
-                mem_recs.push(mem_rec);
-                answers.push(answer);
             }
-            if faulted {
+            // Clock edge.
+            for m in models.iter_mut() {
+                m.set_u64(&p.clk, 1);
                 m.eval();
             }
-            for (g, gp) in p.g.iter().enumerate() {
-                let (mem_rec, answer) = (mem_recs[g], answers[g]);
-                // The issue's commit record.
-                if m.get_u64(&gp.c_valid) == 1 {
-                    let tid = m.get_u64(&gp.c_tid) as usize;
-                    let h = k * threads + g * tg + tid;
-                    let pc = m.get_u64(&gp.c_pc);
-                    let e = if m.get_u64(&gp.c_trap) == 1 {
-                        let cause = m.get_u64(&gp.c_cause);
-                        if cause >> 63 == 1 {
-                            Event::Interrupt(cause)
-                        } else {
-                            Event::Exception {
-                                cause,
-                                tval: m.get_u64(&gp.c_tval),
-                                pc,
-                            }
+            cycle += 1;
+        }
+        // The quantum's end, in the engine's order: the tiles' stores reach DRAM, the home
+        // slices answer, the deferred issues execute in (cycle, hart) order.
+        let end = q.end;
+        let mut stored_words = Vec::new();
+        for o in &mut overlays {
+            if !o.is_empty() {
+                o.apply(&mut rtl.platform.dram, &mut stored_words);
+            }
+        }
+        for (hart, addr) in stored_words {
+            rtl.platform.stored_hart(hart, addr);
+        }
+        stored.iter_mut().for_each(|s| *s = false);
+        mem.resolve_quantum(end, |w, done| {
+            let s = &mut hm[w.hart as usize];
+            match w.on {
+                WaitOn::Fetch => {
+                    if let Some(f) = s.fetch.as_mut() {
+                        f.0 = done;
+                    }
+                }
+                WaitOn::Load(_) => {
+                    if let Some(d) = s.data.as_mut() {
+                        d.0 = done;
+                    }
+                }
+                WaitOn::Store(seq) => {
+                    if let Some(e) = s.acks.iter_mut().find(|e| e.0 == seq) {
+                        e.1 = done;
+                    }
+                }
+            }
+        });
+        deferred.sort_by_key(|d| (d.cycle, d.hart));
+        for d in &deferred {
+            let now = d.cycle;
+            let h = d.hart as usize;
+            let at = place(cfg, h);
+            rtl.platform.cycle = now;
+            if let Some(r) = d.req {
+                let pl = &mut rtl.platform;
+                let (kind, addr, size, wdata) = (r.kind, r.addr, r.size, r.wdata);
+                let mut store_rec = None;
+                let res: Result<u64, _> = match kind {
+                    0 => pl.load(d.hart, addr, size),
+                    1 => pl.store(d.hart, addr, size, wdata).map(|()| 0),
+                    3 => pl.load_reserved(d.hart, addr, size),
+                    4 => pl.store_conditional(d.hart, addr, size, wdata).map(|ok| {
+                        if ok {
+                            store_rec = Some((addr, wdata, size));
                         }
-                    } else {
-                        let mut c = Commit {
-                            pc,
-                            raw: m.get_u64(&gp.c_insn) as u32,
-                            ..Commit::default()
+                        u64::from(!ok)
+                    }),
+                    _ => {
+                        let op = amo_op(r.amo);
+                        pl.amo(d.hart, addr, size, op, sext(wdata, size))
+                            .inspect(|&old| {
+                                let new = op.apply(sext(old, size), sext(wdata, size), size);
+                                store_rec = Some((addr, trunc(new, size), size));
+                            })
+                    }
+                };
+                let data = res.map_err(|_| {
+                    Failure::Setup(format!(
+                        "hart {h}: the deferred access at {addr:#x} (cycle {now}) faulted at the quantum's end"
+                    ))
+                })?;
+                if let (Some(rec), Some((_, _, Event::Retired(c)))) =
+                    (store_rec, rtl_ev.get_mut(d.event))
+                {
+                    c.store = Some(rec);
+                }
+                let s = &mut hm[h];
+                match kind {
+                    0 => {
+                        let due = match mem.load(at, addr, now, d.rd) {
+                            None => now + 1,
+                            Some(lat) => now + lat,
                         };
-                        let rd = m.get_u64(&gp.c_rd) as u8;
-                        if m.get_u64(&gp.c_rd_we) == 1 {
-                            c.rd = Some((rd, m.get_u64(&gp.c_rd_val)));
-                        }
-                        if m.get_u64(&gp.c_late) == 1 {
-                            // Value compared when memory answers.
-                            c.rd = Some((rd, 0));
-                            hm[h].late = Some((rd, 0, pc, cycle));
-                        }
-                        if m.get_u64(&gp.c_csr_we) == 1 {
-                            c.csr(m.get_u64(&gp.c_csr_num) as u16, m.get_u64(&gp.c_csr_val));
-                        }
-                        c.load = mem_rec.0;
-                        c.store = mem_rec.1;
-                        Event::Retired(c)
-                    };
-                    // Memory timing, in the reference's order: data access, then the next fetch.
-                    if let (Event::Retired(_), Some((kind, addr, d))) = (&e, answer) {
-                        let at = place(cfg, h);
-                        let s = &mut hm[h];
-                        match kind {
-                            0 => {
-                                let due = match mem.load(at, addr, cycle, m.get_u64(&gp.c_rd) as u8)
-                                {
-                                    None => cycle + 1 + opts.skew_load_hits,
-                                    Some(miss) => cycle + miss,
-                                };
-                                s.data = Some((due, d));
-                            }
-                            1 => {
-                                let start = s.last_store.max(cycle);
-                                s.seq = s.seq.wrapping_add(1);
-                                let done = start + mem.store(at, addr, start, s.seq);
-                                s.acks.push_back(done);
-                                s.last_store = done;
-                            }
-                            _ => {
-                                // The simulator times an AMO/LR/SC at the address its commit
-                                // record names; a failed SC records none, so it is timed at
-                                // address 0 (`sim/src/core/pipeline.rs`, Class::Atomic). Mirrored
-                                // here so that the latencies agree; see docs/rtl.md.
-                                let failed_sc = kind == 4 && d != 0;
-                                let lat = mem.atomic(at, if failed_sc { 0 } else { addr }, cycle);
-                                s.data = Some((cycle + lat, d));
-                            }
-                        }
+                        s.data = Some((due.max(end), data));
                     }
-                    rtl_ev.push((h as u32, Some(e)));
-                }
-                let v = m.get_u64(&p.if_req_valid);
-                if v >> (g * tg) & ((1 << tg) - 1) != 0 {
-                    let pc = m.get_u64(&gp.if_req_pc);
-                    let untimed = m.get_u64(&gp.if_req_untimed) == 1;
-                    for t in g * tg..(g + 1) * tg {
-                        if v >> t & 1 == 1 {
-                            let h = k * threads + t;
-                            let due = if untimed {
-                                cycle + 1
-                            } else {
-                                cycle + 1 + mem.fetch(place(cfg, h), pc, cycle + 1)
-                            };
-                            hm[h].fetch = Some((due, pc));
-                        }
+                    1 => {
+                        let seq = s.seq;
+                        s.seq = s.seq.wrapping_add(1);
+                        let done = now + mem.store(at, addr, now, seq);
+                        s.acks.push_back((seq, done.max(end)));
+                    }
+                    _ => {
+                        let done = now + mem.atomic(at, addr, now);
+                        s.data = Some((done.max(end), data));
                     }
                 }
+            }
+            if let Some(pc) = d.fetch {
+                // The thread resumes no earlier than the quantum's end.
+                let due = now + 1 + mem.fetch(at, pc, now + 1);
+                hm[h].fetch = Some((due.max(end), pc));
             }
         }
         rtl_time += tr.elapsed().as_secs_f64();
-        if trace.as_ref().is_some_and(|r| r.contains(&cycle)) {
-            for (h, e) in &ev {
-                eprintln!("trace {cycle} sim h{h} {}", describe(e));
-            }
-            for (h, e) in &rtl_ev {
-                eprintln!(
-                    "trace {cycle} rtl h{h} {}",
-                    e.as_ref().map_or(String::new(), describe)
-                );
-            }
-        }
-        // Compare this cycle's issues.
-        let n = ev.len().max(rtl_ev.len());
-        for i in 0..n {
-            let want = ev.get(i);
-            let got = rtl_ev.get(i);
-            let (h, pc) = match (want, got) {
-                (Some((h, Event::Retired(c))), _) => (*h, c.pc),
-                (Some((h, Event::Exception { pc, .. })), _) => (*h, *pc),
-                (Some((h, _)), _) => (*h, reference.m.harts[*h as usize].pc),
-                (None, Some((h, _))) => (*h, 0),
-                (None, None) => unreachable!(),
-            };
-            let mismatch = |field: &str, rtl: String, sim: String| Failure::Mismatch {
-                hart: h,
-                pc,
-                cycle,
-                field: field.into(),
-                rtl,
-                sim,
-            };
-            let (Some((wh, we)), Some((gh, Some(ge)))) = (want, got) else {
-                return Err(mismatch(
-                    "issue",
-                    got.and_then(|g| g.1.as_ref())
-                        .map_or("nothing".into(), |e| {
-                            format!("hart {}: {}", got.unwrap().0, describe(e))
-                        }),
-                    want.map_or("nothing".into(), |w| {
-                        format!("hart {}: {}", w.0, describe(&w.1))
-                    }),
-                ));
-            };
-            if wh != gh {
-                return Err(mismatch("hart", gh.to_string(), wh.to_string()));
-            }
-            issues += 1;
-            match (we, ge) {
-                (Event::Retired(w), Event::Retired(g)) => {
-                    instructions += 1;
-                    let mut g = g.clone();
-                    if let (Some((_, 0)), Some(late)) = (g.rd, hm[*gh as usize].late.as_mut()) {
-                        if late.3 == cycle {
-                            // Fill in the expected late value.
-                            if let Some((wr, wv)) = w.rd {
-                                if wr == late.0 {
-                                    late.1 = wv;
-                                    g.rd = w.rd;
-                                }
-                            }
-                        }
-                    }
-                    if g.pc != w.pc {
-                        return Err(mismatch(
-                            "pc",
-                            format!("{:#x}", g.pc),
-                            format!("{:#x}", w.pc),
-                        ));
-                    }
-                    if g.raw != w.raw {
-                        return Err(mismatch(
-                            "instruction",
-                            format!("{:#010x}", g.raw),
-                            format!("{:#010x}", w.raw),
-                        ));
-                    }
-                    if g.rd != w.rd {
-                        return Err(mismatch(
-                            "rd write",
-                            format!("{:x?}", g.rd),
-                            format!("{:x?}", w.rd),
-                        ));
-                    }
-                    let gc = &g.csrs[..g.ncsr as usize];
-                    let wc = &w.csrs[..w.ncsr as usize];
-                    if gc != wc {
-                        return Err(mismatch(
-                            "CSR write",
-                            format!("{gc:x?}"),
-                            format!("{wc:x?}"),
-                        ));
-                    }
-                    if g.load != w.load {
-                        return Err(mismatch(
-                            "load address",
-                            format!("{:x?}", g.load),
-                            format!("{:x?}", w.load),
-                        ));
-                    }
-                    if g.store != w.store {
-                        return Err(mismatch(
-                            "store",
-                            format!("{:x?}", g.store),
-                            format!("{:x?}", w.store),
-                        ));
-                    }
+        if let Some(r) = trace.as_ref() {
+            for (c, h, e) in &q.events {
+                if r.contains(c) {
+                    eprintln!("trace {c} sim h{h} {}", describe(e));
                 }
-                (w, g) if w == g => {}
-                (w, g) => return Err(mismatch("trap", describe(g), describe(w))),
+            }
+            for (c, h, e) in &rtl_ev {
+                if r.contains(c) {
+                    eprintln!("trace {c} rtl h{h} {}", describe(e));
+                }
             }
         }
+        compare(&rtl_ev, &q.events, |h| reference.m.harts[h as usize].pc)?;
+        issues += rtl_ev.len() as u64;
+        instructions += rtl_ev
+            .iter()
+            .filter(|e| matches!(e.2, Event::Retired(_)))
+            .count() as u64;
         let (rs, ss) = (rtl.platform.stop, reference.m.platform.stop);
         if rs.is_some() || ss.is_some() {
             if format!("{rs:?}") != format!("{ss:?}") {
                 return Err(Failure::Mismatch {
                     hart: 0,
                     pc: 0,
-                    cycle,
+                    cycle: end,
                     field: "exit".into(),
                     rtl: format!("{rs:?}"),
                     sim: format!("{ss:?}"),
@@ -781,23 +1018,16 @@ pub fn cosim(
             };
             rtl.platform.uart.flush();
             return Ok(Report {
-                cycles: cycle + 1,
+                cycles: end,
                 instructions,
                 issues,
                 exit_code: code,
                 rtl_seconds: rtl_time,
                 ref_seconds: ref_time,
                 build_seconds,
+                acks_together,
             });
         }
-        // Clock edge.
-        let tr = Instant::now();
-        for m in models.iter_mut() {
-            m.set_u64(&p.clk, 1);
-            m.eval();
-        }
-        rtl_time += tr.elapsed().as_secs_f64();
-        cycle += 1;
     }
 }
 
@@ -818,11 +1048,9 @@ pub fn check_engine(cfg: &ChipConfig, elf: &[u8], append: &str) -> Result<Engine
     let rlog = Shared::default();
     let mut commit_log = CommitLog::new(Box::new(rlog.clone()));
     let mut r = Reference::new(machine(cfg, elf, append, Box::new(std::io::sink()))?);
-    let mut ev = Vec::new();
     while !r.stopped() {
-        ev.clear();
-        r.step(&mut ev);
-        for (h, e) in &ev {
+        let q = r.quantum().map_err(Failure::Setup)?;
+        for (_, h, e) in &q.events {
             if let Event::Retired(c) = e {
                 commit_log.record(*h, c).map_err(setup)?;
             }

@@ -86,6 +86,10 @@ fn main() -> ExitCode {
             );
             eprintln!("cycles        {} (exit code {})", r.cycles, r.exit_code);
             eprintln!(
+                "stores        {} times several stores of a thread were acknowledged in one cycle",
+                r.acks_together
+            );
+            eprintln!(
                 "host time     {:.2} s (build/load {:.2} s, Verilator {:.2} s = {:.0} cycles/s, reference model {:.2} s = {:.0} cycles/s)",
                 wall,
                 r.build_seconds,

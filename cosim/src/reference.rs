@@ -1,20 +1,31 @@
-//! The reference timing model: the rules of `docs/pipeline.md` stepped one cycle at a time,
-//! on the simulator's own harts (`Hart::step`), platform and memory hierarchy
-//! ([`Hierarchy`] through [`MemPort`]).
+//! The reference timing model: the simulator's own engine (`Machine::run`, `sim/src/engine/`)
+//! restated quantum by quantum, so that every issue comes out with its cycle (the engine writes
+//! commit records without cycles).
 //!
-//! It restates the single-group cycle loop of `sim/src/engine.rs` and the issue/select rules of
-//! `sim/src/core/pipeline.rs` as they stood at commit b891a53 (before the quantum engine), so
-//! that every issue comes out with its cycle: the simulator's engine writes commit records
-//! without cycles. [`crate::check_engine`] compares this model's commit log and cycle count
-//! with the engine's own run.
+//! It reuses the simulator's public pieces: harts (`Hart::step_fetched`), platform, memory
+//! hierarchy ([`Hierarchy`], `TileMem` through `MemPort`), and the pipeline's
+//! [`issue`] / [`select`] / [`next_ready`] on [`ThreadTiming`] and [`CoreState`], and the
+//! tile's functional memory during a quantum ([`Overlay`], [`TileBus`], [`must_defer`] of
+//! `strand_sim::engine::tile_bus`). The quantum loop itself is restated here: its serial part
+//! (`sim/src/engine/mod.rs`, `Machine::run`) and its parallel part (`sim/src/engine/chunk.rs`,
+//! `Chunk::run`) as one chunk holding every tile, stepping all tiles cycle by cycle (the engine
+//! runs each tile's quantum in turn; tiles do not interact within a quantum, so the results
+//! are the same, see `docs/pipeline.md`, "Quanta").
+//! [`crate::check_engine`] checks that this model's commit log and cycle count equal
+//! `Machine::run`'s.
 
-use std::collections::VecDeque;
 use strand_hw::isa::csr::irq;
-use strand_hw::isa::{Class, Insn, Op};
 use strand_hw::params::CoreTiming;
 use strand_sim::cache::hierarchy::Hierarchy;
-use strand_sim::core::pipeline::{sources, MemPort, Place};
-use strand_sim::core::{Bus, Ctx, RunState, Step};
+use strand_sim::cache::tile::PENDING;
+use strand_sim::core::pipeline::{
+    issue, next_ready, select, CoreState, Issued, Place, ThreadTiming,
+};
+use strand_sim::core::Bus;
+use strand_sim::core::{Ctx, RunState, Step};
+pub use strand_sim::engine::tile_bus::{defers, Overlay};
+use strand_sim::engine::tile_bus::{must_defer, TileBus};
+use strand_sim::engine::unusable_handler;
 use strand_sim::trace::Commit;
 use strand_sim::Machine;
 
@@ -36,234 +47,374 @@ pub enum Event {
     Interrupt(u64),
 }
 
+/// One quantum of the engine: cycles `[start, end)` and every issue in them, in
+/// `(cycle, hart)` order (the order the engine writes its commit log in).
 #[derive(Clone, Debug, Default)]
-struct Thread {
-    ready_at: u64,
-    last_pick: u64,
-    next_is_div: bool,
-    reg_ready: [u64; 32],
-    stores: VecDeque<u64>,
-    seq: u32,
+pub struct Quantum {
+    /// First cycle.
+    pub start: u64,
+    /// The quantum's end: requests to home slices are answered and deferred instructions are
+    /// executed here.
+    pub end: u64,
+    /// `(cycle, hart, event)`.
+    pub events: Vec<(u64, u32, Event)>,
 }
 
-/// The machine and its timing state, one cycle per [`Reference::step`].
+/// The machine and the engine's timing state, one quantum per [`Reference::quantum`].
 pub struct Reference {
     /// The simulator's machine (harts + platform).
     pub m: Machine,
     mem: Hierarchy,
-    th: Vec<Thread>,
-    div_busy: Vec<u64>,
-    timing: CoreTiming,
+    timing: Vec<ThreadTiming>,
+    cores: Vec<CoreState>,
+    stored: Vec<bool>,
+    overlays: Vec<Overlay>,
+    tm: CoreTiming,
     threads: usize,
     groups: usize,
     store_buffer: usize,
-    /// The next cycle to simulate.
+    /// `Q`: the quantum's length.
+    pub quantum_len: u64,
+    deadline: u64,
+    /// The engine's cycle: the next quantum boundary (after the last quantum, the run's cycle
+    /// count).
     pub cycle: u64,
-    commit: Commit,
 }
 
 impl Reference {
-    /// Start `m` (loaded, not run) at cycle 0.
+    /// Start `m` (loaded, not run) at cycle 0: every thread fetches its first instruction.
     pub fn new(mut m: Machine) -> Reference {
         let cfg = m.cfg.clone();
         let mut mem = Hierarchy::new(&cfg);
         let n = m.harts.len();
-        let threads = cfg.core.threads as usize;
-        let mut th = vec![Thread::default(); n];
-        for (h, t) in th.iter_mut().enumerate() {
-            let at = place(&cfg, h);
-            let pc = m.harts[h].pc;
-            t.ready_at = mem.fetch(at, pc, 0);
-            t.next_is_div = m
-                .platform
-                .fetch_insn(pc)
-                .is_ok_and(|i| i.op.class() == Class::Div);
+        let mut timing = vec![ThreadTiming::default(); n];
+        for (h, t) in timing.iter_mut().enumerate() {
+            let next = m.platform.fetch_insn(m.harts[h].pc).ok();
+            t.schedule_first(&m.harts[h], next, place(&cfg, h), &mut mem);
         }
+        let threads = cfg.core.threads as usize;
+        let ncores = cfg.cores() as usize;
+        let mut cores = vec![CoreState::default(); ncores];
+        for (c, core) in cores.iter_mut().enumerate() {
+            core.next_ready = next_ready(c * threads..(c + 1) * threads, &timing, &m.harts);
+        }
+        let quantum_len = mem.uncore.min_latency();
+        let deadline = m.platform.clint.next_deadline(0);
         Reference {
             mem,
-            th,
-            div_busy: vec![0; cfg.cores() as usize],
-            timing: cfg.core.timing.clone(),
+            timing,
+            cores,
+            stored: vec![false; n],
+            overlays: (0..cfg.tiles()).map(|_| Overlay::default()).collect(),
+            tm: cfg.core.timing.clone(),
             threads,
             groups: cfg.core.thread_groups as usize,
             store_buffer: cfg.core.store_buffer as usize,
+            quantum_len,
+            deadline,
             cycle: 0,
-            commit: Commit::default(),
             m,
         }
     }
 
-    /// Simulate one cycle; every issue goes to `out` as (hart, event), in issue order.
-    pub fn step(&mut self, out: &mut Vec<(u32, Event)>) {
-        let cycle = self.cycle;
+    /// Whether core `c` has a running hart (the engine's chunks' `active` lists).
+    fn active(&self, c: usize) -> bool {
+        self.m.harts[c * self.threads..(c + 1) * self.threads]
+            .iter()
+            .any(|h| h.state == RunState::Running)
+    }
+
+    /// Simulate the next quantum (`Machine::run`'s loop body, `sim/src/engine/mod.rs`).
+    /// Errors: an unhandled trap or a deadlock, as the engine's `SimError` text.
+    pub fn quantum(&mut self) -> Result<Quantum, String> {
+        let mut cycle = self.cycle;
         let cfg = self.m.cfg.clone();
-        self.m.platform.cycle = cycle;
-        // The CLINT lines as the engine's refresh sees them at the start of the cycle.
-        for (h, hart) in self.m.harts.iter_mut().enumerate() {
-            let lines = self.m.platform.clint.mip(h as u32, cycle);
+        loop {
+            // Events at the quantum boundary.
+            self.m.platform.cycle = cycle;
+            if cycle >= self.deadline {
+                self.m.platform.clint.collect_expired(cycle);
+            }
+            if cycle >= self.m.platform.virtio_due() {
+                self.m.platform.service_virtio(cycle);
+            }
+            if self.m.platform.clint.dirty() {
+                self.refresh_interrupts(cycle);
+                self.deadline = self.m.platform.clint.next_deadline(cycle);
+            }
+            let events = self.deadline.min(self.m.platform.virtio_due());
+            let ready = (0..cfg.cores() as usize)
+                .filter(|&c| self.active(c))
+                .map(|c| self.cores[c].next_ready)
+                .min();
+            let Some(ready) = ready else {
+                if events == u64::MAX {
+                    return Err(format!(
+                        "deadlock at cycle {cycle}: every hart waits in WFI and no timer is armed"
+                    ));
+                }
+                cycle = events;
+                continue;
+            };
+            if ready > cycle {
+                cycle = ready.min(events).max(cycle + 1);
+                continue;
+            }
+            let end =
+                (cycle + self.quantum_len).min(if events > cycle { events } else { u64::MAX });
+            let mut q = Quantum {
+                start: cycle,
+                end,
+                events: Vec::new(),
+            };
+            let deferred = self.parallel(cycle, end, &mut q.events)?;
+            self.serial(end, deferred, &mut q.events)?;
+            q.events.sort_by_key(|&(c, h, _)| (c, h));
+            self.cycle = end;
+            return Ok(q);
+        }
+    }
+
+    /// `Machine::refresh_interrupts` (`sim/src/engine/mod.rs`).
+    fn refresh_interrupts(&mut self, cycle: u64) {
+        let clint = &mut self.m.platform.clint;
+        let all = std::mem::take(&mut clint.all_changed);
+        let mut changed = std::mem::take(&mut clint.changed);
+        if all {
+            changed.clear();
+            changed.extend(0..self.m.harts.len() as u32);
+        }
+        for &h in &changed {
+            let hart = &mut self.m.harts[h as usize];
+            let lines = clint.mip(h, cycle);
             hart.csr.mip = (hart.csr.mip & !(irq::MSI | irq::MTI)) | lines;
             if hart.state == RunState::WaitForInterrupt && hart.csr.mip & hart.csr.mie != 0 {
                 hart.state = RunState::Running;
-                let t = &mut self.th[h];
+                let t = &mut self.timing[h as usize];
+                t.cycles.idle += cycle.saturating_sub(t.idle_since);
+                t.acct_from = cycle;
                 t.ready_at = t.ready_at.max(cycle);
+                let core = &mut self.cores[h as usize / self.threads];
+                core.next_ready = core.next_ready.min(t.ready_at);
             }
         }
-        self.m.platform.clint.changed.clear();
-        self.m.platform.clint.all_changed = false;
-        let ctx = Ctx {
-            cycle,
-            mtime: self.m.platform.clint.mtime(cycle),
-        };
-        let per_group = self.threads / self.groups;
-        for c in 0..cfg.cores() as usize {
-            for g in 0..self.groups {
-                let first = c * self.threads + g * per_group;
-                // Select: the least recently issued ready thread of the group.
-                let mut best: Option<usize> = None;
-                for h in first..first + per_group {
-                    if self.m.harts[h].state == RunState::WaitForInterrupt {
-                        continue;
-                    }
-                    let t = &mut self.th[h];
-                    if t.ready_at > cycle {
-                        continue;
-                    }
-                    if t.next_is_div && self.div_busy[c] > cycle {
-                        t.ready_at = self.div_busy[c];
-                        continue;
-                    }
-                    match best {
-                        Some(b) if self.th[b].last_pick <= self.th[h].last_pick => {}
-                        _ => best = Some(h),
-                    }
-                }
-                let Some(h) = best else { continue };
-                let hart = &mut self.m.harts[h];
-                let step = hart.step(&mut self.m.platform, &ctx, &mut self.commit);
-                let (insn, trapped) = match step {
-                    Step::Retired { insn } => {
-                        out.push((h as u32, Event::Retired(self.commit.clone())));
-                        (Some(insn), false)
-                    }
-                    Step::Exception { cause, tval, pc } => {
-                        out.push((h as u32, Event::Exception { cause, tval, pc }));
-                        (None, true)
-                    }
-                    Step::Interrupt { cause } => {
-                        out.push((h as u32, Event::Interrupt(cause)));
-                        (None, true)
-                    }
-                    Step::Waiting => (None, false),
-                };
-                let next = self.m.platform.fetch_insn(self.m.harts[h].pc).ok();
-                self.issue(h, c, insn, trapped, next, cycle);
-            }
+        changed.clear();
+        if !all {
+            clint.changed = changed;
         }
-        self.cycle += 1;
     }
 
-    fn issue(
+    /// The parallel part: every tile, cycles `start..end` (`Chunk::run`,
+    /// `sim/src/engine/chunk.rs`). Returns the deferred instructions `(cycle, hart)`.
+    fn parallel(
         &mut self,
-        h: usize,
-        c: usize,
-        insn: Option<Insn>,
-        trapped: bool,
-        next: Option<Insn>,
-        now: u64,
-    ) {
-        let at = place(&self.m.cfg, h);
-        let tm = self.timing.clone();
-        let t = &mut self.th[h];
-        t.last_pick = now + 1;
-        t.ready_at = now + 1;
-        let stall = |t: &mut Thread, until: u64| t.ready_at = t.ready_at.max(until);
-        while t.stores.front().is_some_and(|&x| x <= now) {
-            t.stores.pop_front();
-        }
-        if trapped {
-            stall(t, now + u64::from(tm.trap));
-        } else if let Some(i) = insn {
-            let rd = i.rd as usize;
-            let result = |t: &mut Thread, at: u64| {
-                if rd != 0 {
-                    t.reg_ready[rd] = at;
+        start: u64,
+        end: u64,
+        out: &mut Vec<(u64, u32, Event)>,
+    ) -> Result<Vec<(u64, u32)>, String> {
+        let cfg = self.m.cfg.clone();
+        let view = self.m.platform.view();
+        let per_group = self.threads / self.groups;
+        let mut deferred = Vec::new();
+        let mut commit = Commit::default();
+        let mut cycle = start;
+        while cycle < end {
+            let mut issued = false;
+            let mut next_event = end;
+            for c in 0..cfg.cores() as usize {
+                if !self.m.harts[c * self.threads..(c + 1) * self.threads]
+                    .iter()
+                    .any(|h| h.state == RunState::Running)
+                {
+                    continue;
                 }
-            };
-            let commit = &self.commit;
-            match i.op.class() {
-                Class::Alu | Class::Csr => {}
-                Class::Branch | Class::Jump => stall(t, now + u64::from(tm.branch)),
-                Class::System => {
-                    if i.op == Op::Mret {
-                        stall(t, now + u64::from(tm.trap));
-                    }
+                if self.cores[c].next_ready > cycle {
+                    next_event = next_event.min(self.cores[c].next_ready);
+                    continue;
                 }
-                Class::Load => {
-                    let addr = commit.load.unwrap_or(0);
-                    match self.mem.load(at, addr, now, i.rd) {
-                        None => result(t, now + u64::from(tm.load_use)),
-                        Some(miss) => {
-                            stall(t, now + miss);
-                            result(t, now + miss);
+                for g in 0..self.groups {
+                    let first = c * self.threads + g * per_group;
+                    let pick = select(
+                        first..first + per_group,
+                        &mut self.timing,
+                        &self.m.harts,
+                        &self.cores[c],
+                        cycle,
+                    );
+                    let Some(h) = pick else { continue };
+                    issued = true;
+                    let at = place(&cfg, h);
+                    let tile = at.tile as usize;
+                    let hart = &mut self.m.harts[h];
+                    let t = &mut self.timing[h];
+                    let fetched = t.next_insn().or_else(|| view.fetch_insn(hart.pc).ok());
+                    if let Some(i) = fetched {
+                        if must_defer(hart, &i, self.stored[h], &view) {
+                            t.account_until(cycle);
+                            t.last_pick = cycle + 1;
+                            t.deferred = true;
+                            t.ready_at = PENDING;
+                            deferred.push((cycle, h as u32));
+                            continue;
                         }
                     }
+                    let mut bus = TileBus {
+                        view: &view,
+                        overlay: &mut self.overlays[tile],
+                        stored: &mut self.stored[h],
+                    };
+                    let ctx = Ctx {
+                        cycle,
+                        mtime: view.clint.mtime(cycle),
+                    };
+                    let step = hart.step_fetched(&mut bus, &ctx, &mut commit, fetched);
+                    let (insn, trapped) = match step {
+                        Step::Retired { insn } => {
+                            out.push((cycle, h as u32, Event::Retired(commit.clone())));
+                            (Some(insn), false)
+                        }
+                        Step::Exception { cause, tval, pc } => {
+                            if let Some(why) = unusable_handler(hart, pc, view.dram) {
+                                return Err(unhandled(h, pc, cause, tval, why));
+                            }
+                            out.push((cycle, h as u32, Event::Exception { cause, tval, pc }));
+                            (None, true)
+                        }
+                        Step::Interrupt { cause } => {
+                            out.push((cycle, h as u32, Event::Interrupt(cause)));
+                            (None, true)
+                        }
+                        Step::Waiting => (None, false),
+                    };
+                    let next = view.fetch_insn(hart.pc).ok();
+                    issue(
+                        t,
+                        &mut self.cores[c],
+                        hart,
+                        Issued {
+                            insn,
+                            commit: &commit,
+                            trapped,
+                        },
+                        next,
+                        at,
+                        &self.tm,
+                        self.store_buffer,
+                        &mut self.mem.tiles[tile],
+                        cycle,
+                    );
                 }
-                Class::Store => {
-                    let (addr, _, _) = commit.store.unwrap_or((0, 0, 0));
-                    let start = t.stores.back().copied().unwrap_or(now).max(now);
-                    t.seq = t.seq.wrapping_add(1);
-                    let done = start + self.mem.store(at, addr, start, t.seq);
-                    t.stores.push_back(done);
-                    if t.stores.len() > self.store_buffer {
-                        let oldest = t.stores.pop_front().expect("non-empty");
-                        stall(t, oldest);
-                    }
-                }
-                Class::Mul => result(t, now + u64::from(tm.mul)),
-                Class::Div => {
-                    self.div_busy[c] = now + u64::from(tm.div);
-                    result(t, now + u64::from(tm.div));
-                }
-                Class::Atomic => {
-                    let addr = commit.load.or(commit.store.map(|s| s.0)).unwrap_or(0);
-                    let back = now + self.mem.atomic(at, addr, now);
-                    stall(t, back);
-                    result(t, back);
-                }
-                Class::Fence => {
-                    let drained = t.stores.back().copied().unwrap_or(now);
-                    stall(t, drained);
-                    if i.op == Op::FenceI {
-                        stall(t, now + u64::from(tm.branch));
-                    }
-                }
+                let first = c * self.threads;
+                self.cores[c].next_ready =
+                    next_ready(first..first + self.threads, &self.timing, &self.m.harts);
+                next_event = next_event.min(self.cores[c].next_ready);
+            }
+            cycle += 1;
+            if !issued && next_event > cycle {
+                cycle = next_event.min(end);
             }
         }
-        if self.m.harts[h].state == RunState::WaitForInterrupt {
-            return;
-        }
-        // The next instruction: fetch, then its scoreboard.
-        let pc = self.m.harts[h].pc;
-        let fetch = self.mem.fetch(at, pc, now + 1);
-        let t = &mut self.th[h];
-        if fetch > 0 {
-            t.ready_at = t.ready_at.max(now + 1 + fetch);
-        }
-        t.next_is_div = false;
-        let Some(i) = next else { return };
-        t.next_is_div = i.op.class() == Class::Div;
-        let (r1, r2) = sources(&i);
-        for (use_it, r) in [(r1, i.rs1), (r2, i.rs2), (true, i.rd)] {
-            if use_it && r != 0 {
-                t.ready_at = t.ready_at.max(t.reg_ready[r as usize]);
+        Ok(deferred)
+    }
+
+    /// The serial part at the quantum's end (`Machine::run`, `sim/src/engine/mod.rs`): stores
+    /// reach DRAM, the home slices answer, deferred instructions execute in `(cycle, hart)`
+    /// order with the timing of their cycle and resume no earlier than `end`.
+    fn serial(
+        &mut self,
+        end: u64,
+        mut deferred: Vec<(u64, u32)>,
+        out: &mut Vec<(u64, u32, Event)>,
+    ) -> Result<(), String> {
+        let cfg = self.m.cfg.clone();
+        let mut touched: Vec<u32> = Vec::new();
+        self.stored.iter_mut().for_each(|s| *s = false);
+        let mut words = Vec::new();
+        for o in &mut self.overlays {
+            if !o.is_empty() {
+                o.apply(&mut self.m.platform.dram, &mut words);
             }
         }
+        for (hart, addr) in words.drain(..) {
+            self.m.platform.stored_hart(hart, addr);
+        }
+        let timing = &mut self.timing;
+        self.mem.resolve_quantum(end, |w, done| {
+            timing[w.hart as usize].answer(w.on, done);
+            touched.push(w.hart);
+        });
+        deferred.sort_unstable();
+        let mut commit = Commit::default();
+        for &(now, hu) in &deferred {
+            let h = hu as usize;
+            touched.push(hu);
+            self.m.platform.cycle = now;
+            let ctx = Ctx {
+                cycle: now,
+                mtime: self.m.platform.clint.mtime(now),
+            };
+            let hart = &mut self.m.harts[h];
+            let (insn, trapped) = match hart.step(&mut self.m.platform, &ctx, &mut commit) {
+                Step::Retired { insn } => {
+                    out.push((now, hu, Event::Retired(commit.clone())));
+                    (Some(insn), false)
+                }
+                Step::Exception { cause, tval, pc } => {
+                    if let Some(why) = unusable_handler(hart, pc, &self.m.platform.dram) {
+                        return Err(unhandled(h, pc, cause, tval, why));
+                    }
+                    out.push((now, hu, Event::Exception { cause, tval, pc }));
+                    (None, true)
+                }
+                Step::Interrupt { cause } => {
+                    out.push((now, hu, Event::Interrupt(cause)));
+                    (None, true)
+                }
+                Step::Waiting => (None, false),
+            };
+            let next = self.m.platform.fetch_insn(hart.pc).ok();
+            let at = place(&cfg, h);
+            let t = &mut self.timing[h];
+            issue(
+                t,
+                &mut self.cores[at.core as usize],
+                hart,
+                Issued {
+                    insn,
+                    commit: &commit,
+                    trapped,
+                },
+                next,
+                at,
+                &self.tm,
+                self.store_buffer,
+                &mut self.mem,
+                now,
+            );
+            if t.ready_at < end {
+                // It could not have issued before the quantum's end.
+                t.ready_at = end;
+            }
+        }
+        for &h in &touched {
+            let c = h as usize / self.threads;
+            let first = c * self.threads;
+            self.cores[c].next_ready =
+                next_ready(first..first + self.threads, &self.timing, &self.m.harts);
+        }
+        Ok(())
     }
 
     /// The run has ended (finisher or HTIF exit).
     pub fn stopped(&self) -> bool {
         self.m.platform.stop.is_some()
     }
+}
+
+fn unhandled(h: usize, pc: u64, cause: u64, tval: u64, why: &str) -> String {
+    format!(
+        "hart {h}: unhandled exception (mcause={cause}) at pc={pc:#018x}, mtval={tval:#x}; {why}"
+    )
 }
 
 /// Where hart `h` sits.

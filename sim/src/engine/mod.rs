@@ -29,7 +29,7 @@
 
 mod chunk;
 mod gang;
-mod tile_bus;
+pub mod tile_bus;
 
 use crate::cache::hierarchy::Hierarchy;
 use crate::cache::tile::PENDING;
@@ -550,8 +550,9 @@ impl Machine {
     }
 }
 
-/// Why the trap handler the hart just entered cannot work, if it cannot.
-fn unusable_handler(hart: &Hart, trap_pc: u64, dram: &Dram) -> Option<&'static str> {
+/// Why the trap handler the hart just entered cannot work, if it cannot (the run stops with
+/// [`SimError::UnhandledTrap`]).
+pub fn unusable_handler(hart: &Hart, trap_pc: u64, dram: &Dram) -> Option<&'static str> {
     if hart.csr.mtvec & !3 == 0 {
         return Some("mtvec is 0: the firmware installed no trap handler");
     }

@@ -55,8 +55,9 @@ impl Overlay {
         }
     }
 
+    /// `mem` (read from DRAM at `addr`, `size` bytes) patched with the tile's stores.
     #[inline]
-    fn patch(&self, addr: u64, size: u8, mem: u64) -> u64 {
+    pub fn patch(&self, addr: u64, size: u8, mem: u64) -> u64 {
         match self.words.get(&(addr >> 3)) {
             None => mem,
             Some(&(val, mask, _)) => {
@@ -67,8 +68,9 @@ impl Overlay {
         }
     }
 
+    /// Record a store of `size` bytes by `hart`.
     #[inline]
-    fn store(&mut self, hart: u32, addr: u64, size: u8, val: u64) {
+    pub fn store(&mut self, hart: u32, addr: u64, size: u8, val: u64) {
         let sh = (addr & 7) * 8;
         let m = size_mask(size) << sh;
         let e = self.words.entry(addr >> 3).or_insert((0, 0, hart));
@@ -147,18 +149,22 @@ impl Bus for TileBus<'_> {
 /// hit DRAM (devices) or touch the HTIF `tohost` word.
 #[inline]
 pub fn must_defer(hart: &Hart, insn: &Insn, stored: bool, view: &MemView<'_>) -> bool {
+    defers(insn, &hart.x, stored, view.dram, view.tohost)
+}
+
+/// [`must_defer`] on a register file `x` (for models that keep registers elsewhere).
+#[inline]
+pub fn defers(insn: &Insn, x: &[u64; 32], stored: bool, dram: &Dram, tohost: Option<u64>) -> bool {
     match insn.class {
         Class::Atomic => true,
         Class::Fence => stored,
         Class::Load | Class::Store => {
-            let addr = hart.x[insn.rs1 as usize].wrapping_add(insn.imm as u64);
-            if view.dram.offset(addr, 1).is_none() {
+            let addr = x[insn.rs1 as usize].wrapping_add(insn.imm as u64);
+            if dram.offset(addr, 1).is_none() {
                 return true;
             }
             insn.class == Class::Store
-                && view
-                    .tohost
-                    .is_some_and(|t| addr.wrapping_add(8) > t && addr < t.wrapping_add(8))
+                && tohost.is_some_and(|t| addr.wrapping_add(8) > t && addr < t.wrapping_add(8))
         }
         _ => false,
     }

@@ -20,7 +20,7 @@ const LANES_IN: &[(&str, u32)] = &[
     ("if_rsp_fault", 1),
     ("d_rsp_valid", 1),
     ("d_rsp_data", 64),
-    ("st_ack", 1),
+    ("st_ack", 0), // `sched::st_ack_width` bits per thread
 ];
 /// Per-thread output lanes.
 const LANES_OUT: &[(&str, u32)] = &[("if_req_valid", 1), ("lw_valid", 1), ("lw_data", 64)];
@@ -58,9 +58,11 @@ pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef) {
     m.doc("Multithreaded core: one issue datapath per thread group, one shared divider.");
     let hart_base = m.input("hart_base", 32);
     let shared: Vec<_> = SHARED_IN.iter().map(|&(n, w)| m.input(n, w)).collect();
+    let st_w = super::sched::st_ack_width(p);
+    let width = |w: u32| if w == 0 { st_w } else { w };
     let lanes: Vec<_> = LANES_IN
         .iter()
-        .map(|&(n, w)| m.input(n, w * p.threads))
+        .map(|&(n, w)| m.input(n, width(w) * p.threads))
         .collect();
     let faults: Vec<_> = (0..g_n)
         .map(|g| m.input(&format!("g{g}_d_fault"), 1))
@@ -81,6 +83,7 @@ pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef) {
             m.assign(&u.port(n), s.expr());
         }
         for ((n, w), s) in LANES_IN.iter().zip(&lanes) {
+            let w = width(*w);
             let lo = g * tg * w;
             m.assign(&u.port(n), s.slice(lo + tg * w - 1, lo));
         }

@@ -24,7 +24,7 @@
 //! | `d_req_valid`, `_tid`, `_kind`, `_amo`, `_addr`, `_size`, `_wdata` | out | load 0, store 1, AMO 2 (`_amo` = funct5), LR 3, SC 4; issued with the instruction |
 //! | `d_fault` | in | same cycle: the access faults (the memory map's PMA check) |
 //! | `d_rsp_valid[T]`, `d_rsp_data[64T]` | in | load/atomic data (raw, zero-extended; SC: 0 = success): 1 cycle after an L1D hit, `miss` cycles after a miss, `atomic` cycles after an AMO/LR/SC |
-//! | `st_ack[T]` | in | a store of the thread completed (per-thread order) |
+//! | `st_ack[wT]` | in | how many of the thread's oldest outstanding stores complete this cycle (`w` = [`sched::st_ack_width`] bits per lane; several can complete together) |
 //! | `c_*`, `lw_valid[T]`, `lw_data[64T]` | out | commit record of the issuing instruction; late register writes |
 //!
 //! With several thread groups the per-issue ports (`d_req_*`, `d_fault`, `c_*`, `if_req_pc`,
@@ -183,7 +183,8 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
     let d_rsp_valid = m.input("d_rsp_valid", n);
     let d_rsp_data = m.input("d_rsp_data", 64 * n);
     let d_fault = m.input("d_fault", 1);
-    let st_ack = m.input("st_ack", n);
+    let st_w = sched::st_ack_width(p);
+    let st_ack = m.input("st_ack", n * st_w);
 
     // ---- core state
     let boot = m.reg("boot", 1, 1);
@@ -238,7 +239,7 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
                 &pend[iu],
                 &if_rsp_valid.bit(i),
                 &d_rsp_valid.bit(i),
-                &st_ack.bit(i),
+                &lane(&st_ack, i, st_w),
                 &div_busy,
                 &boot,
                 p,
@@ -538,7 +539,7 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
             &lane(&if_rsp_insn, iu, 32),
             &if_rsp_fault.bit(iu),
             &d_rsp_valid.bit(iu),
-            &st_ack.bit(iu),
+            &lane(&st_ack, iu, st_w),
             &pend[i],
             p,
         );

@@ -4,10 +4,11 @@
 //! instruction has arrived (`if_rsp` this cycle or buffered), its refill countdown (branch,
 //! jump, FENCE.I: `branch`; trap, MRET: `trap`) has run out, its load or atomic has been
 //! answered (this cycle counts), its store buffer holds at most `store_buffer` stores not yet
-//! acknowledged, a FENCE has seen all its stores acknowledged, the scoreboard countdowns of the
-//! next instruction's sources and destination are zero (load-use, mul, div), and, for a divide,
-//! the core's divider is free. Among ready threads the least recently issued wins (a pairwise
-//! age matrix; never-issued threads in index order).
+//! acknowledged (`st_ack` says how many complete in a cycle; this cycle's count), a
+//! FENCE has seen all its stores acknowledged, the scoreboard countdowns of the next
+//! instruction's sources and destination are zero (load-use, mul, div), and, for a divide, the
+//! core's divider is free. Among ready threads the least recently issued wins (a pairwise age
+//! matrix; never-issued threads in index order).
 
 use super::decode::Decoded;
 use super::CoreParams;
@@ -86,10 +87,16 @@ fn sat_dec(x: &Sig) -> Expr {
     mux(x.ne(zeros(w)), x.sub_const(1), zeros(w))
 }
 
+/// Bits of a store count (0 ..= `store_buffer + 1` stores outstanding): the width of the
+/// store counter and of each thread's `st_ack` lane.
+pub fn st_ack_width(p: &CoreParams) -> u32 {
+    clog2(u64::from(p.store_buffer) + 2)
+}
+
 impl Thread {
     /// Registers of thread `i`.
     pub fn new(m: &mut ModuleBuilder, i: u32, p: &CoreParams) -> Thread {
-        let st_w = clog2(u64::from(p.store_buffer) + 2);
+        let st_w = st_ack_width(p);
         let r = |m: &mut ModuleBuilder, n: &str, w: u32| m.reg(&format!("{n}_t{i}"), w, 0);
         Thread {
             pc: r(m, "pc", 64),
