@@ -191,6 +191,7 @@ impl Reference {
             if hart.state == RunState::WaitForInterrupt && hart.csr.mip & hart.csr.mie != 0 {
                 hart.state = RunState::Running;
                 let t = &mut self.timing[h as usize];
+                t.idle = false;
                 t.cycles.idle += cycle.saturating_sub(t.idle_since);
                 t.acct_from = cycle;
                 t.ready_at = t.ready_at.max(cycle);

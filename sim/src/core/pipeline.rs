@@ -120,6 +120,9 @@ pub struct ThreadTiming {
     next: Option<Insn>,
     /// The thread's instruction waits for the serial part of the quantum's end.
     pub deferred: bool,
+    /// The hart is in WFI (kept here as well so thread select reads no `Hart`; [`issue`] sets
+    /// it, and whoever wakes the hart clears it).
+    pub idle: bool,
     /// Cycle the thread entered WFI.
     pub idle_since: u64,
     /// First cycle not yet accounted in `cycles` (accounting is lazy: a waiting thread costs
@@ -148,6 +151,7 @@ impl Default for ThreadTiming {
             drain: false,
             next: None,
             deferred: false,
+            idle: false,
             idle_since: 0,
             acct_from: 0,
             cycles: StateCycles::default(),
@@ -415,7 +419,8 @@ pub fn issue(
     }
     t.next = None;
     t.fetch_done = 0;
-    if hart.state == RunState::WaitForInterrupt {
+    t.idle = hart.state == RunState::WaitForInterrupt;
+    if t.idle {
         t.idle_since = now + 1;
         t.settle();
         return;
@@ -460,7 +465,8 @@ pub fn select_with_next(
         .zip(&harts[threads])
         .enumerate()
     {
-        if h.state == RunState::WaitForInterrupt {
+        debug_assert_eq!(t.idle, h.state == RunState::WaitForInterrupt);
+        if t.idle {
             continue;
         }
         if t.ready_at > now {
@@ -492,7 +498,8 @@ pub fn select_with_next(
 pub fn next_ready(threads: std::ops::Range<usize>, timing: &[ThreadTiming], harts: &[Hart]) -> u64 {
     let mut next = u64::MAX;
     for (t, h) in timing[threads.clone()].iter().zip(&harts[threads]) {
-        if t.ready_at < next && h.state == RunState::Running {
+        debug_assert_eq!(t.idle, h.state == RunState::WaitForInterrupt);
+        if t.ready_at < next && !t.idle {
             next = t.ready_at;
         }
     }
