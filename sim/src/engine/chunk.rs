@@ -13,10 +13,11 @@ use crate::core::pipeline::{
     issue, next_ready, select_with_next, CoreState, Issued, Place, ThreadTiming,
 };
 use crate::core::{Ctx, Hart, RunState, Step};
+use crate::mem::Dram;
 use crate::platform::MemView;
 use crate::stats::HartStats;
 use crate::trace::Commit;
-use strand_hw::isa::Class;
+use strand_hw::isa::{Class, Insn};
 use strand_hw::params::CoreTiming;
 
 /// Chip shape constants every chunk needs.
@@ -73,6 +74,45 @@ pub struct Fault {
     pub tval: u64,
     /// Why the handler cannot run.
     pub why: &'static str,
+}
+
+/// Count what one issue did in `hs` and tell the timing model about it: `(instruction,
+/// trapped)`, or the [`Fault`] that stops the run (an exception whose handler cannot work).
+/// Shared by the parallel part and the quantum's serial part.
+#[inline]
+pub fn outcome(
+    step: Step,
+    hart: &Hart,
+    hs: &mut HartStats,
+    dram: &Dram,
+    cycle: u64,
+    h: u32,
+) -> Result<(Option<Insn>, bool), Fault> {
+    match step {
+        Step::Retired { insn } => {
+            hs.retired += 1;
+            Ok((Some(insn), false))
+        }
+        Step::Exception { cause, tval, pc } => {
+            hs.exceptions += 1;
+            match unusable_handler(hart, pc, dram) {
+                Some(why) => Err(Fault {
+                    cycle,
+                    hart: h,
+                    pc,
+                    cause,
+                    tval,
+                    why,
+                }),
+                None => Ok((None, true)),
+            }
+        }
+        Step::Interrupt { .. } => {
+            hs.interrupts += 1;
+            Ok((None, true))
+        }
+        Step::Waiting => Ok((None, false)),
+    }
 }
 
 /// What a chunk keeps between quanta and reports after each.
@@ -236,30 +276,14 @@ impl Chunk<'_> {
                     if !stored_before && self.stored[l] {
                         st.stored.push(h as u32);
                     }
-                    let hs = &mut self.stats[l];
-                    let (insn, trapped) = match step {
-                        Step::Retired { insn } => {
-                            hs.retired += 1;
-                            st.retired += 1;
-                            if s.log {
-                                st.commits.push((cycle, h as u32, commit.clone()));
-                            }
-                            went_idle |= hart.state == RunState::WaitForInterrupt;
-                            (Some(insn), false)
-                        }
-                        Step::Exception { cause: c, tval, pc } => {
-                            hs.exceptions += 1;
-                            if let Some(why) = unusable_handler(hart, pc, view.dram) {
+                    let retired = matches!(step, Step::Retired { .. });
+                    let waiting = step == Step::Waiting;
+                    let (insn, trapped) =
+                        match outcome(step, hart, &mut self.stats[l], view.dram, cycle, h as u32) {
+                            Ok(o) => o,
+                            Err(f) => {
                                 // This tile stops here; the serial part reports the earliest
                                 // fault of all tiles.
-                                let f = Fault {
-                                    cycle,
-                                    hart: h as u32,
-                                    pc,
-                                    cause: c,
-                                    tval,
-                                    why,
-                                };
                                 if st
                                     .fault
                                     .as_ref()
@@ -269,17 +293,14 @@ impl Chunk<'_> {
                                 }
                                 return n;
                             }
-                            (None, true)
+                        };
+                    if retired {
+                        st.retired += 1;
+                        if s.log {
+                            st.commits.push((cycle, h as u32, commit.clone()));
                         }
-                        Step::Interrupt { .. } => {
-                            hs.interrupts += 1;
-                            (None, true)
-                        }
-                        Step::Waiting => {
-                            went_idle = true;
-                            (None, false)
-                        }
-                    };
+                    }
+                    went_idle |= waiting || hart.state == RunState::WaitForInterrupt;
                     let next = view.fetch_insn(hart.pc).ok();
                     let done = Issued {
                         insn,

@@ -336,37 +336,23 @@ impl Machine {
                     mtime: self.platform.clint.mtime(now),
                 };
                 let hart = &mut self.harts[h];
-                let st = &mut stats[h];
-                let (insn, trapped) = match hart.step(&mut self.platform, &ctx, &mut commit) {
-                    Step::Retired { insn } => {
-                        st.retired += 1;
-                        retired_total += 1;
-                        if shape.log {
-                            commits.push((now, d.hart, commit.clone()));
-                        }
-                        (Some(insn), false)
-                    }
-                    Step::Exception { cause, tval, pc } => {
-                        st.exceptions += 1;
-                        if let Some(why) = unusable_handler(hart, pc, &self.platform.dram) {
-                            fault = Some(chunk::Fault {
-                                cycle: now,
-                                hart: d.hart,
-                                pc,
-                                cause,
-                                tval,
-                                why,
-                            });
+                let step = hart.step(&mut self.platform, &ctx, &mut commit);
+                let retired = matches!(step, Step::Retired { .. });
+                let dram = &self.platform.dram;
+                let (insn, trapped) =
+                    match chunk::outcome(step, hart, &mut stats[h], dram, now, d.hart) {
+                        Ok(o) => o,
+                        Err(f) => {
+                            fault = Some(f);
                             break;
                         }
-                        (None, true)
+                    };
+                if retired {
+                    retired_total += 1;
+                    if shape.log {
+                        commits.push((now, d.hart, commit.clone()));
                     }
-                    Step::Interrupt { .. } => {
-                        st.interrupts += 1;
-                        (None, true)
-                    }
-                    Step::Waiting => (None, false),
-                };
+                }
                 let next = self.platform.fetch_insn(hart.pc).ok();
                 let at = shape.place(h);
                 let t = &mut timing[h];
