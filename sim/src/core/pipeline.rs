@@ -88,48 +88,52 @@ impl StateCycles {
 }
 
 /// Timing state of one thread (hart).
+///
+/// `repr(C)` with the fields thread select reads every cycle (`ready_at`, `last_pick`, `idle`,
+/// `next_is_div`) and the other small ones first: they share the struct's first 64 bytes.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct ThreadTiming {
     /// Earliest cycle the next instruction may issue ([`PENDING`] while an answer from a home
     /// slice is outstanding or the instruction waits for the quantum's end).
     pub ready_at: u64,
-    /// Why it waits until `ready_at`.
-    pub reason: Wait,
     /// Cycle this thread last issued (LRU thread select).
     pub last_pick: u64,
-    /// The next instruction needs the shared divider.
-    pub next_is_div: bool,
-    /// Scoreboard: cycle each register's value is available, and what produces it.
-    reg_ready: [u64; 32],
-    reg_kind: [Wait; 32],
-    /// Store buffer: `(sequence number, completion cycle)`, oldest first.
-    stores: VecDeque<(u32, u64)>,
-    next_store: u32,
+    /// First cycle not yet accounted in `cycles` (accounting is lazy: a waiting thread costs
+    /// nothing per cycle).
+    pub acct_from: u64,
     /// The parts `ready_at` is the latest of (see [`ThreadTiming::settle`]).
     floor: u64,
-    floor_reason: Wait,
     /// The next instruction's fetch completes (L1I miss).
     fetch_done: u64,
     /// A blocking load's data arrives.
     load_done: u64,
-    /// The store-buffer entry the thread waits for (buffer full): sequence and completion.
-    sb_wait: Option<(u32, u64)>,
-    /// A fence waits for every store in the buffer.
-    drain: bool,
-    /// The next instruction (for its register dependencies).
-    next: Option<Insn>,
-    /// The thread's instruction waits for the serial part of the quantum's end.
-    pub deferred: bool,
+    /// Why it waits until `ready_at`.
+    pub reason: Wait,
+    floor_reason: Wait,
+    /// The next instruction needs the shared divider.
+    pub next_is_div: bool,
     /// The hart is in WFI (kept here as well so thread select reads no `Hart`; [`issue`] sets
     /// it, and whoever wakes the hart clears it).
     pub idle: bool,
+    /// The thread's instruction waits for the serial part of the quantum's end.
+    pub deferred: bool,
+    /// A fence waits for every store in the buffer.
+    drain: bool,
+    next_store: u32,
+    /// The next instruction (for its register dependencies).
+    next: Option<Insn>,
+    /// The store-buffer entry the thread waits for (buffer full): sequence and completion.
+    sb_wait: Option<(u32, u64)>,
     /// Cycle the thread entered WFI.
     pub idle_since: u64,
-    /// First cycle not yet accounted in `cycles` (accounting is lazy: a waiting thread costs
-    /// nothing per cycle).
-    pub acct_from: u64,
+    /// Store buffer: `(sequence number, completion cycle)`, oldest first.
+    stores: VecDeque<(u32, u64)>,
     /// Cycles by state.
     pub cycles: StateCycles,
+    /// Scoreboard: cycle each register's value is available, and what produces it.
+    reg_ready: [u64; 32],
+    reg_kind: [Wait; 32],
 }
 
 impl Default for ThreadTiming {
