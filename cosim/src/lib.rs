@@ -146,6 +146,9 @@ pub struct Report {
     /// Times a thread's `st_ack` acknowledged more than one store in a cycle (stores complete
     /// independently; an entry leaves the buffer when it and every older one have completed).
     pub acks_together: u64,
+    /// Divide results the core's iterative divider wrote back (each checked against the
+    /// reference's value).
+    pub divides: u64,
 }
 
 fn setup<E: std::fmt::Display>(e: E) -> Failure {
@@ -189,6 +192,10 @@ struct Ports {
     if_req_valid: Port,
     lw_valid: Port,
     lw_data: Port,
+    dw_valid: Port,
+    dw_tid: Port,
+    dw_rd: Port,
+    dw_data: Port,
     /// Per thread group.
     g: Vec<GroupPorts>,
 }
@@ -278,6 +285,10 @@ impl Ports {
             if_req_valid: l.port("if_req_valid"),
             lw_valid: l.port("lw_valid"),
             lw_data: l.port("lw_data"),
+            dw_valid: l.port("dw_valid"),
+            dw_tid: l.port("dw_tid"),
+            dw_rd: l.port("dw_rd"),
+            dw_data: l.port("dw_data"),
             g,
         }
     }
@@ -297,6 +308,8 @@ struct HartMem {
     /// A late register value to check: (rd, expected value if the reference has one, pc,
     /// issue cycle).
     late: Option<(u8, Option<u64>, u64, u64)>,
+    /// The same for a divide in flight (its result comes from the core's divider, `dw_*`).
+    div_late: Option<(u8, Option<u64>, u64, u64)>,
     /// The hart's integer registers as the RTL's commit records and late writes set them (for
     /// the engine's deferral rule, which reads `rs1`).
     x: [u64; 32],
@@ -356,6 +369,11 @@ fn amo_op(funct5: u64) -> AmoOp {
         0b11000 => AmoOp::Minu,
         _ => AmoOp::Maxu,
     }
+}
+
+/// RV64M DIV, DIVU, REM, REMU and their W forms (the core's late `rd` from the divider).
+fn is_divide(raw: u32) -> bool {
+    matches!(raw & 0x7f, 0x33 | 0x3b) && raw >> 25 == 1 && (raw >> 12 & 7) >= 4
 }
 
 fn bits(words: &[u32], i: u32) -> bool {
@@ -572,6 +590,7 @@ pub fn cosim(
     let mut issues = 0u64;
     let mut instructions = 0u64;
     let mut acks_together = 0u64;
+    let mut divides = 0u64;
     let mut insn_w = words(p.if_rsp_insn.width);
     let mut data_w = words(p.d_rsp_data.width);
     let mut ack_w = words(p.st_ack.width);
@@ -699,6 +718,39 @@ pub fn cosim(
                         }
                     }
                 }
+                // The divider's result (one per core and cycle at most).
+                if m.get_u64(&p.dw_valid) == 1 {
+                    let h = k * threads + m.get_u64(&p.dw_tid) as usize;
+                    let (rd, got) = (m.get_u64(&p.dw_rd) as u8, m.get_u64(&p.dw_data));
+                    divides += 1;
+                    match hm[h].div_late.take() {
+                        Some((want_rd, want, pc, at)) if want_rd == rd => {
+                            if want.is_some_and(|w| w != got) {
+                                return Err(Failure::Mismatch {
+                                    hart: h as u32,
+                                    pc,
+                                    cycle: at,
+                                    field: format!(
+                                        "x{rd} (written when the divider finished at cycle {cycle})"
+                                    ),
+                                    rtl: format!("{got:#x}"),
+                                    sim: format!("{:#x}", want.unwrap_or(0)),
+                                });
+                            }
+                            hm[h].x[rd as usize] = got;
+                        }
+                        other => {
+                            return Err(Failure::Mismatch {
+                                hart: h as u32,
+                                pc: other.map_or(0, |o| o.2),
+                                cycle,
+                                field: format!("unexpected divider write of x{rd}"),
+                                rtl: format!("{got:#x}"),
+                                sim: other.map_or("none".into(), |o| format!("x{} pending", o.0)),
+                            });
+                        }
+                    }
+                }
                 // The data request: within DRAM performed now on the tile's view (DRAM as of
                 // the quantum's start, patched with the tile's own stores); devices, `tohost`
                 // and atomics wait for the quantum's end.
@@ -794,13 +846,18 @@ pub fn cosim(
                                 }
                             }
                             if m.get_u64(&gp.c_late) == 1 {
-                                // Checked when memory answers, against the reference's value.
+                                // Checked when memory answers (or the divider finishes),
+                                // against the reference's value.
                                 let want = expected(cycle, h as u32)
                                     .and_then(|w| w.rd)
                                     .filter(|w| w.0 == rd)
                                     .map(|w| w.1);
                                 c.rd = Some((rd, want.unwrap_or(0)));
-                                hm[h].late = Some((rd, want, pc, cycle));
+                                if is_divide(c.raw) {
+                                    hm[h].div_late = Some((rd, want, pc, cycle));
+                                } else {
+                                    hm[h].late = Some((rd, want, pc, cycle));
+                                }
                             }
                             if m.get_u64(&gp.c_csr_we) == 1 {
                                 c.csr(m.get_u64(&gp.c_csr_num) as u16, m.get_u64(&gp.c_csr_val));
@@ -1026,6 +1083,7 @@ pub fn cosim(
                 ref_seconds: ref_time,
                 build_seconds,
                 acks_together,
+                divides,
             });
         }
     }

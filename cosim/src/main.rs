@@ -90,6 +90,10 @@ fn main() -> ExitCode {
                 r.acks_together
             );
             eprintln!(
+                "divides       {} results of the iterative divider checked when written",
+                r.divides
+            );
+            eprintln!(
                 "host time     {:.2} s (build/load {:.2} s, Verilator {:.2} s = {:.0} cycles/s, reference model {:.2} s = {:.0} cycles/s)",
                 wall,
                 r.build_seconds,

@@ -1,14 +1,16 @@
 //! Thread groups (T2 style): a core of `threads` threads in `groups` groups is `groups`
 //! instances of a one-group datapath over `threads / groups` threads each, issuing in the same
-//! cycle, and the core's one divider. Group `g` sees the divider busy if an earlier group
-//! issued a divide in the same cycle (the simulator visits groups in order).
+//! cycle, and the core's one iterative divider ([`super::muldiv::divider`]). Group `g` sees the
+//! divider busy if an earlier group issued a divide in the same cycle (the simulator visits
+//! groups in order), so at most one group starts it per cycle; its tag is `{group, tid, rd}`
+//! and its result goes back to that group's thread (bank C of its register file).
 //!
 //! Ports are the one-group core's, with per-thread lanes concatenated over all threads
 //! (group `g` owns lanes `g * threads / groups ..`) and the per-issue ports (`d_req_*`,
 //! `d_fault`, `c_*`, `if_req_pc`, `if_req_untimed`) repeated per group as `g<g>_<port>`.
 
 use super::CoreParams;
-use crate::rtl::{cat, clog2, lit, mux, zeros, Expr, ModRef, ModuleBuilder};
+use crate::rtl::{cat, clog2, lit, zeros, Expr, ModRef, ModuleBuilder};
 
 const SHARED_IN: &[(&str, u32)] = &[("reset_pc", 64), ("dtb", 64), ("mtime", 64)];
 /// Per-thread input lanes and their widths.
@@ -52,7 +54,7 @@ const GROUP_OUT: &[&str] = &[
 ];
 
 /// The core of `p` built from `p.groups` instances of `grp`.
-pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef) {
+pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef, divider: &ModRef) {
     let g_n = p.groups;
     let tg = p.threads / g_n;
     m.doc("Multithreaded core: one issue datapath per thread group, one shared divider.");
@@ -67,11 +69,21 @@ pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef) {
     let faults: Vec<_> = (0..g_n)
         .map(|g| m.input(&format!("g{g}_d_fault"), 1))
         .collect();
-    let div_w = clog2(u64::from(p.timing.div) + 1);
-    let div_cnt = m.reg("div_cnt", div_w, 0);
-    let busy = m.wire_from("div_busy", div_cnt.ne(zeros(div_w)));
+    let gw = clog2(u64::from(g_n)).max(1);
+    let lw = clog2(u64::from(tg)).max(1);
+    let tw = clog2(u64::from(p.threads)).max(1);
+    let div = m.instance("divider", divider);
+    let busy = m.wire_from("div_busy", div.port("busy").expr());
+    let done = div.port("done");
+    let res_tag = div.port("res_tag");
+    let res_group = m.wire_from("div_res_group", res_tag.slice(gw + lw + 4, lw + 5));
+    let res_local = res_tag.slice(lw + 4, 0);
     let mut taken: Expr = busy.expr();
     let mut any_issue: Expr = zeros(1);
+    let (mut op, mut a, mut b, mut tag): (Vec<Expr>, Vec<Expr>, Vec<Expr>, Vec<Expr>) =
+        Default::default();
+    let mut issues = Vec::new();
+    let mut res_tid: Expr = zeros(tw);
     let mut outs: Vec<Vec<Expr>> = vec![Vec::new(); LANES_OUT.len()];
     for g in 0..g_n {
         let u = m.instance(&format!("group{g}"), grp);
@@ -92,6 +104,17 @@ pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef) {
         let issue = u.port("div_issue");
         taken = taken | &issue;
         any_issue = any_issue | &issue;
+        issues.push(issue.expr());
+        op.push(u.port("div_op").expr());
+        a.push(u.port("div_a").expr());
+        b.push(u.port("div_b").expr());
+        tag.push(cat([lit(gw, u128::from(g)), u.port("div_tag").expr()]));
+        let mine = res_group.eq(lit(gw, u128::from(g)));
+        m.assign(&u.port("div_wb_valid"), &done & &mine);
+        m.assign(&u.port("div_wb_tag"), res_local.clone());
+        m.assign(&u.port("div_wb_data"), div.port("res").expr());
+        let core_tid = lit(tw, u128::from(g * tg)) + res_tag.slice(lw + 4, 5).zext(tw);
+        res_tid = res_tid | (mine.repeat(tw) & core_tid);
         for (k, (n, _)) in LANES_OUT.iter().enumerate() {
             outs[k].push(u.port(n).expr());
         }
@@ -99,14 +122,18 @@ pub fn wrapper(m: &mut ModuleBuilder, p: &CoreParams, grp: &ModRef) {
             m.output_from(&format!("g{g}_{n}"), u.port(n).expr());
         }
     }
-    m.next(
-        &div_cnt,
-        mux(
-            any_issue,
-            lit(div_w, u128::from(p.timing.div - 1)),
-            mux(busy.expr(), div_cnt.sub_const(1), zeros(div_w)),
-        ),
-    );
+    // At most one group issues a divide per cycle: its operands start the divider.
+    m.assign(&div.port("start"), any_issue);
+    m.assign(&div.port("op"), super::pick(&issues, &op));
+    m.assign(&div.port("a"), super::pick(&issues, &a));
+    m.assign(&div.port("b"), super::pick(&issues, &b));
+    m.assign(&div.port("tag"), super::pick(&issues, &tag));
+    // The divider's results, for the co-simulation harness (core-wide thread index).
+    let rd = res_tag.slice(4, 0);
+    m.output_from("dw_valid", &done & rd.ne(zeros(5)));
+    m.output_from("dw_tid", res_tid);
+    m.output_from("dw_rd", rd);
+    m.output_from("dw_data", div.port("res").expr());
     for (k, (n, _)) in LANES_OUT.iter().enumerate() {
         // Lane order: group 0's threads in the low bits.
         m.output_from(n, cat(outs[k].iter().rev().cloned()));

@@ -6,6 +6,7 @@
 //!                                       load back, store buffer, fence,    TABLE)   CSR, trap
 //!                                       scoreboard, divider, not in WFI              │
 //!  d_rsp_*/st_ack ─► late writes (bank B) ◄── d_req_* (loads, stores, atomics) ◄─────┤
+//!  divide results (bank C) ◄── iterative divider (one per core, `div` cycles) ◄──────┤
 //!                                              if_req_* (next pc of the issuer) ◄────┘
 //! ```
 //!
@@ -26,6 +27,7 @@
 //! | `d_rsp_valid[T]`, `d_rsp_data[64T]` | in | load/atomic data (raw, zero-extended; SC: 0 = success): 1 cycle after an L1D hit, `miss` cycles after a miss, `atomic` cycles after an AMO/LR/SC |
 //! | `st_ack[wT]` | in | how many of the thread's oldest outstanding stores complete this cycle (`w` = [`sched::st_ack_width`] bits per lane; several can complete together) |
 //! | `c_*`, `lw_valid[T]`, `lw_data[64T]` | out | commit record of the issuing instruction; late register writes |
+//! | `dw_valid`, `dw_tid`, `dw_rd`, `dw_data` | out | the divider's result, written this cycle into bank C of thread `dw_tid` |
 //!
 //! With several thread groups the per-issue ports (`d_req_*`, `d_fault`, `c_*`, `if_req_pc`,
 //! `if_req_untimed`) are repeated per group as `g<g>_<port>` ([`groups`]).
@@ -130,6 +132,7 @@ pub fn core(d: &mut Design, p: &CoreParams) -> Result<ModRef, RtlError> {
         ));
     }
     decode::check_table()?;
+    muldiv::radix(t.div)?;
     let params = Params::new()
         .with("threads", p.threads)
         .with("groups", p.groups)
@@ -140,9 +143,11 @@ pub fn core(d: &mut Design, p: &CoreParams) -> Result<ModRef, RtlError> {
         .with("div", t.div)
         .with("trap", t.trap);
     let p = p.clone();
+    let tid_w = |threads: u32| clog2(u64::from(threads)).max(1);
     if p.groups == 1 {
+        let div = muldiv::divider(d, t.div, tid_w(p.threads) + 5)?;
         return d.build(&p.module_name(), module_path!(), params, move |m| {
-            body(m, &p, false);
+            body(m, &p, Some(&div));
             Ok(())
         });
     }
@@ -156,16 +161,22 @@ pub fn core(d: &mut Design, p: &CoreParams) -> Result<ModRef, RtlError> {
     let gname = format!("{}_grp", gp.module_name());
     let gp2 = gp.clone();
     let grp = d.build(&gname, module_path!(), gparams, move |m| {
-        body(m, &gp2, true);
+        body(m, &gp2, None);
         Ok(())
     })?;
+    let div = muldiv::divider(d, t.div, tid_w(p.groups) + tid_w(gp.threads) + 5)?;
     d.build(&p.module_name(), module_path!(), params, move |m| {
-        groups::wrapper(m, &p, &grp);
+        groups::wrapper(m, &p, &grp, &div);
         Ok(())
     })
 }
 
-fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
+/// The issue datapath of one thread group; `divider` is the core's divider to instantiate, or
+/// `None` when the divider is outside (thread groups, [`groups`]): then the module has the
+/// ports `div_issue`, `div_op`, `div_a`, `div_b`, `div_tag` (out: a divide starts, with
+/// `{tid, rd}`), `div_busy_in` and `div_wb_valid`, `div_wb_tag`, `div_wb_data` (in: the
+/// divider's result for one of this group's threads).
+fn body(m: &mut ModuleBuilder, p: &CoreParams, divider: Option<&ModRef>) {
     let n = p.threads;
     let tw = clog2(u64::from(n)).max(1);
     m.doc("Fine-grained multithreaded RV64IMA M-mode core: LRU thread select, one issue per");
@@ -220,15 +231,32 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
         })
         .collect();
 
-    // ---- thread select
-    let div_w = clog2(u64::from(p.timing.div) + 1);
-    let (div_cnt, div_busy) = if external_div {
-        (None, m.input("div_busy_in", 1))
-    } else {
-        let c = m.reg("div_cnt", div_w, 0);
-        let b = m.wire_from("div_busy", c.ne(zeros(div_w)));
-        (Some(c), b)
+    // ---- the divider (inside, or the core's shared one outside) and its result
+    let div_u = divider.map(|dm| m.instance("divider", dm));
+    let (div_busy, div_wb_valid, div_wb_tag, div_wb_data) = match &div_u {
+        Some(u) => (
+            m.wire_from("div_busy", u.port("busy").expr()),
+            u.port("done").expr(),
+            u.port("res_tag").expr(),
+            u.port("res").expr(),
+        ),
+        None => (
+            m.input("div_busy_in", 1),
+            m.input("div_wb_valid", 1).expr(),
+            m.input("div_wb_tag", tw + 5).expr(),
+            m.input("div_wb_data", 64).expr(),
+        ),
     };
+    let div_wb_rd = m.wire_from("div_wb_rd", div_wb_tag.slice(4, 0));
+    let div_wb_tid = m.wire_from("div_wb_tid", div_wb_tag.slice(tw + 4, 5));
+    let div_done: Vec<Expr> = (0..n)
+        .map(|i| {
+            let v = &div_wb_valid & div_wb_tid.eq(lit(tw, u128::from(i)));
+            m.wire_from(&format!("div_done_t{i}"), v).expr()
+        })
+        .collect();
+
+    // ---- thread select
     let ready: Vec<Expr> = (0..n)
         .map(|i| {
             let iu = i as usize;
@@ -358,6 +386,11 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
                     rd: lrd,
                     val: lv,
                 },
+                regfile::Write {
+                    en: &div_done[i as usize] & div_wb_rd.ne(zeros(5)),
+                    rd: div_wb_rd.expr(),
+                    val: div_wb_data.clone(),
+                },
             )
         })
         .collect();
@@ -368,8 +401,8 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
 
     // ---- execute
     let ex = execute::execute(m, &dec, &s_pc, &a, &b);
-    let md = muldiv::muldiv(m, &dec, &a, &b);
-    let md = m.wire_from("muldiv_out", md);
+    let md = muldiv::mul(m, &dec, &a, &b);
+    let md = m.wire_from("mul_out", md);
     let hartids: Vec<Expr> = (0..n).map(hartid).collect();
     let s_hartid = pick(&win, &hartids);
     let mip_of = |i: u32| csr::irq_bits(&cat([zeros(1), mtip.bit(i), msip.bit(i)]));
@@ -442,21 +475,19 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
     // ---- results
     let is_mret = dec.is(Op::Mret);
     let is_wfi = dec.is(Op::Wfi);
-    let writes_now = dec.class(Class::Alu)
-        | dec.class(Class::Jump)
-        | dec.class(Class::Mul)
-        | dec.class(Class::Div)
-        | is_csr.clone();
+    // Divides write later, from the divider (bank C).
+    let writes_now =
+        dec.class(Class::Alu) | dec.class(Class::Jump) | dec.class(Class::Mul) | is_csr.clone();
+    let is_div = dec.class(Class::Div);
     let late_class = m.wire_from("late_class", &is_load | &is_atomic);
     let rd_nz = rd.ne(zeros(5));
     m.assign(&rf_we, &commit & writes_now & &rd_nz);
-    let muldiv_class = dec.class(Class::Mul) | dec.class(Class::Div);
     m.assign(
         &rf_wval,
         mux(
             is_csr.clone(),
             csr_old.expr(),
-            mux(muldiv_class, md.expr(), ex.alu.clone()),
+            mux(dec.class(Class::Mul), md.expr(), ex.alu.clone()),
         ),
     );
     let wfi_sleep = m.wire_from("wfi_sleep", &commit & is_wfi & !s_pend.any());
@@ -526,6 +557,7 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
         store: &commit & &is_store,
         fence: &commit & is_fence,
         wfi_sleep: wfi_sleep.expr(),
+        div: is_div.clone(),
         reset_pc: reset_pc.expr(),
         boot: boot.expr(),
     };
@@ -541,22 +573,34 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
             &d_rsp_valid.bit(iu),
             &lane(&st_ack, iu, st_w),
             &pend[i],
+            &div_done[i],
             p,
         );
     }
     lru.update(m, &win);
-    let div_issue = &commit & dec.class(Class::Div);
-    match &div_cnt {
-        Some(c) => m.next(
-            c,
-            mux(
-                div_issue,
-                lit(div_w, u128::from(p.timing.div - 1)),
-                mux(div_busy.expr(), c.sub_const(1), zeros(div_w)),
-            ),
-        ),
+    // A divide starts the divider with its operands and `{tid, rd}`.
+    let div_issue = m.wire_from("div_issue_w", &commit & &is_div);
+    let div_op = muldiv::div_op(&dec);
+    let div_tag = cat([tid.expr(), rd.expr()]);
+    match &div_u {
+        Some(u) => {
+            m.assign(&u.port("start"), div_issue.expr());
+            m.assign(&u.port("op"), div_op);
+            m.assign(&u.port("a"), a.expr());
+            m.assign(&u.port("b"), b.expr());
+            m.assign(&u.port("tag"), div_tag);
+            // The divider's results, for the co-simulation harness (as `lw_*` for memory).
+            m.output_from("dw_valid", &div_wb_valid & div_wb_rd.ne(zeros(5)));
+            m.output_from("dw_tid", div_wb_tid.expr());
+            m.output_from("dw_rd", div_wb_rd.expr());
+            m.output_from("dw_data", div_wb_data.clone());
+        }
         None => {
-            m.output_from("div_issue", div_issue);
+            m.output_from("div_issue", div_issue.expr());
+            m.output_from("div_op", div_op);
+            m.output_from("div_a", a.expr());
+            m.output_from("div_b", b.expr());
+            m.output_from("div_tag", div_tag);
         }
     }
 
@@ -644,7 +688,7 @@ fn body(m: &mut ModuleBuilder, p: &CoreParams, external_div: bool) {
     m.output_from("c_cause", cause.expr());
     m.output_from("c_tval", tval.expr());
     m.output_from("c_rd_we", rf_we.expr());
-    m.output_from("c_late", &commit & &late_class & &rd_nz);
+    m.output_from("c_late", &commit & (&late_class | &is_div) & &rd_nz);
     m.output_from("c_rd", rd.expr());
     m.output_from("c_rd_val", rf_wval.expr());
     m.output_from("c_csr_we", &csr_commit | (&commit & &is_mret));
