@@ -349,6 +349,32 @@ fn sext(v: u64, size: u8) -> u64 {
     }
 }
 
+/// Compare a register value the RTL wrote late (memory answered, the divider finished) with
+/// the reference's value of the instruction issued at `at`.
+#[allow(clippy::too_many_arguments)]
+fn late_value(
+    h: usize,
+    rd: u8,
+    want: Option<u64>,
+    got: u64,
+    pc: u64,
+    at: u64,
+    when: &str,
+    cycle: u64,
+) -> Result<(), Failure> {
+    match want {
+        Some(w) if w != got => Err(Failure::Mismatch {
+            hart: h as u32,
+            pc,
+            cycle: at,
+            field: format!("x{rd} (written when {when} at cycle {cycle})"),
+            rtl: format!("{got:#x}"),
+            sim: format!("{w:#x}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn trunc(v: u64, size: u8) -> u64 {
     if size == 8 {
         v
@@ -689,18 +715,7 @@ pub fn cosim(
                         let got = lane64(&lw_w, t);
                         match hm[h].late.take() {
                             Some((rd, want, pc, at)) => {
-                                if want.is_some_and(|w| w != got) {
-                                    return Err(Failure::Mismatch {
-                                        hart: h as u32,
-                                        pc,
-                                        cycle: at,
-                                        field: format!(
-                                            "x{rd} (written when memory answered at cycle {cycle})"
-                                        ),
-                                        rtl: format!("{got:#x}"),
-                                        sim: format!("{:#x}", want.unwrap_or(0)),
-                                    });
-                                }
+                                late_value(h, rd, want, got, pc, at, "memory answered", cycle)?;
                                 if rd != 0 {
                                     hm[h].x[rd as usize] = got;
                                 }
@@ -725,18 +740,7 @@ pub fn cosim(
                     divides += 1;
                     match hm[h].div_late.take() {
                         Some((want_rd, want, pc, at)) if want_rd == rd => {
-                            if want.is_some_and(|w| w != got) {
-                                return Err(Failure::Mismatch {
-                                    hart: h as u32,
-                                    pc,
-                                    cycle: at,
-                                    field: format!(
-                                        "x{rd} (written when the divider finished at cycle {cycle})"
-                                    ),
-                                    rtl: format!("{got:#x}"),
-                                    sim: format!("{:#x}", want.unwrap_or(0)),
-                                });
-                            }
+                            late_value(h, rd, want, got, pc, at, "the divider finished", cycle)?;
                             hm[h].x[rd as usize] = got;
                         }
                         other => {
