@@ -196,12 +196,6 @@ pub trait MemPort {
     fn atomic(&mut self, at: Place, addr: u64, now: u64) -> u64;
 }
 
-/// Which registers an instruction reads (rs1, rs2).
-#[inline]
-pub fn sources(i: &Insn) -> (bool, bool) {
-    i.sources()
-}
-
 /// `now + lat`, keeping [`PENDING`].
 #[inline]
 fn after(now: u64, lat: u64) -> u64 {
@@ -266,12 +260,8 @@ impl ThreadTiming {
         }
         if let Some(i) = &self.next {
             // rs1, rs2, then rd (write-after-write with an outstanding producer).
-            let regs = [
-                (i.reads & 1 != 0, i.rs1),
-                (i.reads & 2 != 0, i.rs2),
-                (true, i.rd),
-            ];
-            for (used, reg) in regs {
+            let (r1, r2) = i.sources();
+            for (used, reg) in [(r1, i.rs1), (r2, i.rs2), (true, i.rd)] {
                 let reg = (reg & 31) as usize;
                 if used && reg != 0 && self.reg_ready[reg] > r {
                     (r, why) = (self.reg_ready[reg], self.reg_kind[reg]);

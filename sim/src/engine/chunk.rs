@@ -319,7 +319,7 @@ impl Chunk<'_> {
                         &mut self.tiles[lt],
                         cycle,
                     );
-                    if hart.state == RunState::Running {
+                    if !t.idle {
                         core_next = core_next.min(t.ready_at);
                     }
                 }

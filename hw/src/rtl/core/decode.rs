@@ -129,8 +129,8 @@ impl Decoded {
         )
     }
 
-    /// Which source registers the pipeline's scoreboard checks (as `sources()` in
-    /// `sim/src/core/pipeline.rs`): rs1 and rs2.
+    /// Which source registers the pipeline's scoreboard checks (as `Insn::sources` in
+    /// `hw/src/isa/mod.rs`, which the simulator uses): rs1 and rs2.
     pub fn sources(&self) -> (Expr, Expr) {
         let rr = self.format(Format::R)
             | self.format(Format::S)
