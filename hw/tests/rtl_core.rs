@@ -154,17 +154,8 @@ impl Model for DivModel {
     }
 }
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
+mod common;
+use common::Rng;
 
 /// Corner operands: 0, ±1, ±2, the 64- and 32-bit extremes, 32-bit values whose upper half
 /// is not the sign extension.

@@ -15,31 +15,8 @@ use strand_hw::rtl::blocks::{arbiter, cache, clint, counter, fifo, router};
 use strand_hw::rtl::tb::{self, Model};
 use strand_hw::rtl::{cat, eval::eval, lit, tools, Design, Expr, ModRef, Params, RamStyle, Sig};
 
-/// xorshift64*: a small deterministic generator (no dependency).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bits(&mut self, w: u32) -> u128 {
-        let v = (u128::from(self.next()) << 64) | u128::from(self.next());
-        if w >= 128 {
-            v
-        } else {
-            v & ((1u128 << w) - 1)
-        }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+mod common;
+use common::Rng;
 
 fn work_dir(case: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
