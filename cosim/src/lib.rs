@@ -28,6 +28,8 @@
 //! [`check_engine`] also runs the simulator's own engine (`Machine::run`) and compares its
 //! commit log and cycle count with the reference's.
 
+pub mod axi;
+pub mod chip;
 pub mod reference;
 pub mod verilated;
 
@@ -190,12 +192,7 @@ struct Ports {
     d_rsp_data: Port,
     st_ack: Port,
     if_req_valid: Port,
-    lw_valid: Port,
-    lw_data: Port,
-    dw_valid: Port,
-    dw_tid: Port,
-    dw_rd: Port,
-    dw_data: Port,
+    late: LatePorts,
     /// Per thread group.
     g: Vec<GroupPorts>,
 }
@@ -212,20 +209,8 @@ struct GroupPorts {
     d_req_addr: Port,
     d_req_size: Port,
     d_req_wdata: Port,
-    c_valid: Port,
-    c_tid: Port,
-    c_pc: Port,
-    c_insn: Port,
-    c_trap: Port,
-    c_cause: Port,
-    c_tval: Port,
-    c_rd_we: Port,
-    c_late: Port,
-    c_rd: Port,
-    c_rd_val: Port,
-    c_csr_we: Port,
-    c_csr_num: Port,
-    c_csr_val: Port,
+    /// The commit record.
+    c: CommitPorts,
 }
 
 impl Ports {
@@ -250,20 +235,13 @@ impl Ports {
                     d_req_addr: n("d_req_addr"),
                     d_req_size: n("d_req_size"),
                     d_req_wdata: n("d_req_wdata"),
-                    c_valid: n("c_valid"),
-                    c_tid: n("c_tid"),
-                    c_pc: n("c_pc"),
-                    c_insn: n("c_insn"),
-                    c_trap: n("c_trap"),
-                    c_cause: n("c_cause"),
-                    c_tval: n("c_tval"),
-                    c_rd_we: n("c_rd_we"),
-                    c_late: n("c_late"),
-                    c_rd: n("c_rd"),
-                    c_rd_val: n("c_rd_val"),
-                    c_csr_we: n("c_csr_we"),
-                    c_csr_num: n("c_csr_num"),
-                    c_csr_val: n("c_csr_val"),
+                    c: CommitPorts::of(l, |name| {
+                        if groups == 1 {
+                            name.to_string()
+                        } else {
+                            format!("g{g}_{name}")
+                        }
+                    }),
                 }
             })
             .collect();
@@ -283,14 +261,176 @@ impl Ports {
             d_rsp_data: l.port("d_rsp_data"),
             st_ack: l.port("st_ack"),
             if_req_valid: l.port("if_req_valid"),
-            lw_valid: l.port("lw_valid"),
-            lw_data: l.port("lw_data"),
-            dw_valid: l.port("dw_valid"),
-            dw_tid: l.port("dw_tid"),
-            dw_rd: l.port("dw_rd"),
-            dw_data: l.port("dw_data"),
+            late: LatePorts::of(l, str::to_string),
             g,
         }
+    }
+}
+
+/// The commit-record ports of one thread group (`c_*` of docs/rtl.md, "The core", "Ports"),
+/// shared by the core co-simulation and the chip's trace ports (`trace<k>_c_*`).
+pub struct CommitPorts {
+    valid: Port,
+    tid: Port,
+    pc: Port,
+    insn: Port,
+    trap: Port,
+    cause: Port,
+    tval: Port,
+    rd_we: Port,
+    late: Port,
+    rd: Port,
+    rd_val: Port,
+    csr_we: Port,
+    csr_num: Port,
+    csr_val: Port,
+}
+
+/// One decoded commit record.
+#[derive(Clone, Debug)]
+pub struct CommitRecord {
+    /// Thread within the group (`c_tid`).
+    pub tid: usize,
+    /// pc of the instruction (or of the trapping instruction).
+    pub pc: u64,
+    /// Destination register (`c_rd`).
+    pub rd: u8,
+    /// The register value arrives later (`lw_*` for loads and atomics, `dw_*` for divides).
+    pub late: bool,
+    /// The issue: a retired instruction with its `rd` write (`c_rd_we`/`c_rd_val`; a late
+    /// value is not in it) and CSR write, or a trap. No memory addresses (the core's data
+    /// request carries them, not the commit record).
+    pub event: Event,
+}
+
+impl CommitPorts {
+    /// The ports called `name("c_valid")`, `name("c_tid")`, ...
+    pub fn of(l: &Library, name: impl Fn(&str) -> String) -> CommitPorts {
+        let n = |p: &str| l.port(&name(p));
+        CommitPorts {
+            valid: n("c_valid"),
+            tid: n("c_tid"),
+            pc: n("c_pc"),
+            insn: n("c_insn"),
+            trap: n("c_trap"),
+            cause: n("c_cause"),
+            tval: n("c_tval"),
+            rd_we: n("c_rd_we"),
+            late: n("c_late"),
+            rd: n("c_rd"),
+            rd_val: n("c_rd_val"),
+            csr_we: n("c_csr_we"),
+            csr_num: n("c_csr_num"),
+            csr_val: n("c_csr_val"),
+        }
+    }
+
+    /// This cycle's commit record, if `c_valid`.
+    pub fn read(&self, m: &Model<'_>) -> Option<CommitRecord> {
+        if m.get_u64(&self.valid) != 1 {
+            return None;
+        }
+        let pc = m.get_u64(&self.pc);
+        let rd = m.get_u64(&self.rd) as u8;
+        let late = m.get_u64(&self.late) == 1;
+        let event = if m.get_u64(&self.trap) == 1 {
+            let cause = m.get_u64(&self.cause);
+            if cause >> 63 == 1 {
+                Event::Interrupt(cause)
+            } else {
+                Event::Exception {
+                    cause,
+                    tval: m.get_u64(&self.tval),
+                    pc,
+                }
+            }
+        } else {
+            let mut c = Commit {
+                pc,
+                raw: m.get_u64(&self.insn) as u32,
+                ..Commit::default()
+            };
+            if m.get_u64(&self.rd_we) == 1 {
+                c.rd = Some((rd, m.get_u64(&self.rd_val)));
+            }
+            if m.get_u64(&self.csr_we) == 1 {
+                c.csr(m.get_u64(&self.csr_num) as u16, m.get_u64(&self.csr_val));
+            }
+            Event::Retired(c)
+        };
+        Some(CommitRecord {
+            tid: m.get_u64(&self.tid) as usize,
+            pc,
+            rd,
+            late,
+            event,
+        })
+    }
+}
+
+/// The late register-write ports of one core: `lw_valid`/`lw_data` (one lane per thread:
+/// loads and atomics) and `dw_valid`/`dw_tid`/`dw_rd`/`dw_data` (the divider).
+pub struct LatePorts {
+    lw_valid: Port,
+    lw_data: Port,
+    dw_valid: Port,
+    dw_tid: Port,
+    dw_rd: Port,
+    dw_data: Port,
+}
+
+/// Scratch words for [`LatePorts::read_loads`].
+pub struct LateWords {
+    valid: Vec<u32>,
+    data: Vec<u32>,
+}
+
+impl LateWords {
+    /// Thread `t`'s late load value this cycle, if any.
+    pub fn load(&self, t: usize) -> Option<u64> {
+        bits(&self.valid, t as u32).then(|| lane64(&self.data, t))
+    }
+}
+
+impl LatePorts {
+    /// The ports called `name("lw_valid")`, ...
+    pub fn of(l: &Library, name: impl Fn(&str) -> String) -> LatePorts {
+        let n = |p: &str| l.port(&name(p));
+        LatePorts {
+            lw_valid: n("lw_valid"),
+            lw_data: n("lw_data"),
+            dw_valid: n("dw_valid"),
+            dw_tid: n("dw_tid"),
+            dw_rd: n("dw_rd"),
+            dw_data: n("dw_data"),
+        }
+    }
+
+    /// Scratch words sized for these ports.
+    pub fn scratch(&self) -> LateWords {
+        LateWords {
+            valid: vec![0; self.lw_valid.width.div_ceil(32) as usize],
+            data: vec![0; self.lw_data.width.div_ceil(32) as usize],
+        }
+    }
+
+    /// Read this cycle's late load values into `w` (then [`LateWords::load`]).
+    pub fn read_loads(&self, m: &Model<'_>, w: &mut LateWords) {
+        m.get(&self.lw_valid, &mut w.valid);
+        if w.valid.iter().any(|&v| v != 0) {
+            m.get(&self.lw_data, &mut w.data);
+        }
+    }
+
+    /// This cycle's divider result, if any: (thread, rd, value).
+    pub fn divide(&self, m: &Model<'_>) -> Option<(usize, u8, u64)> {
+        (m.get_u64(&self.dw_valid) == 1).then(|| {
+            (
+                m.get_u64(&self.dw_tid) as usize,
+                m.get_u64(&self.dw_rd) as u8,
+                m.get_u64(&self.dw_data),
+            )
+        })
     }
 }
 
@@ -620,8 +760,7 @@ pub fn cosim(
     let mut insn_w = words(p.if_rsp_insn.width);
     let mut data_w = words(p.d_rsp_data.width);
     let mut ack_w = words(p.st_ack.width);
-    let mut lw_w = words(p.lw_data.width);
-    let mut lwv_w = words(p.lw_valid.width);
+    let mut late_w = p.late.scratch();
     let mut cycle: u64 = 0;
     // STRAND_COSIM_TRACE=FROM-TO prints both sides' issues in those cycles (debugging).
     let trace = std::env::var("STRAND_COSIM_TRACE").ok().and_then(|v| {
@@ -707,12 +846,10 @@ pub fn cosim(
                 }
                 m.eval();
                 // Late register writes (answers arriving this cycle).
-                m.get(&p.lw_valid, &mut lwv_w);
-                m.get(&p.lw_data, &mut lw_w);
+                p.late.read_loads(m, &mut late_w);
                 for t in 0..threads {
                     let h = k * threads + t;
-                    if bits(&lwv_w, t as u32) {
-                        let got = lane64(&lw_w, t);
+                    if let Some(got) = late_w.load(t) {
                         match hm[h].late.take() {
                             Some((rd, want, pc, at)) => {
                                 late_value(h, rd, want, got, pc, at, "memory answered", cycle)?;
@@ -734,9 +871,8 @@ pub fn cosim(
                     }
                 }
                 // The divider's result (one per core and cycle at most).
-                if m.get_u64(&p.dw_valid) == 1 {
-                    let h = k * threads + m.get_u64(&p.dw_tid) as usize;
-                    let (rd, got) = (m.get_u64(&p.dw_rd) as u8, m.get_u64(&p.dw_data));
+                if let Some((tid, rd, got)) = p.late.divide(m) {
+                    let h = k * threads + tid;
                     divides += 1;
                     match hm[h].div_late.take() {
                         Some((want_rd, want, pc, at)) if want_rd == rd => {
@@ -818,38 +954,18 @@ pub fn cosim(
                     let vreq = m.get_u64(&p.if_req_valid);
                     let mut issuer = None;
                     // The issue's commit record.
-                    if m.get_u64(&gp.c_valid) == 1 {
-                        let tid = m.get_u64(&gp.c_tid) as usize;
-                        let h = k * threads + g * tg + tid;
+                    if let Some(rec) = gp.c.read(m) {
+                        let h = k * threads + g * tg + rec.tid;
                         issuer = Some(h);
-                        let pc = m.get_u64(&gp.c_pc);
-                        let rd = m.get_u64(&gp.c_rd) as u8;
-                        let trapped = m.get_u64(&gp.c_trap) == 1;
-                        let e = if trapped {
-                            let cause = m.get_u64(&gp.c_cause);
-                            if cause >> 63 == 1 {
-                                Event::Interrupt(cause)
-                            } else {
-                                Event::Exception {
-                                    cause,
-                                    tval: m.get_u64(&gp.c_tval),
-                                    pc,
-                                }
-                            }
-                        } else {
-                            let mut c = Commit {
-                                pc,
-                                raw: m.get_u64(&gp.c_insn) as u32,
-                                ..Commit::default()
-                            };
-                            if m.get_u64(&gp.c_rd_we) == 1 {
-                                let v = m.get_u64(&gp.c_rd_val);
-                                c.rd = Some((rd, v));
+                        let (pc, rd) = (rec.pc, rec.rd);
+                        let mut e = rec.event;
+                        if let Event::Retired(c) = &mut e {
+                            if let Some((rd, v)) = c.rd {
                                 if rd != 0 {
                                     hm[h].x[rd as usize] = v;
                                 }
                             }
-                            if m.get_u64(&gp.c_late) == 1 {
+                            if rec.late {
                                 // Checked when memory answers (or the divider finishes),
                                 // against the reference's value.
                                 let want = expected(cycle, h as u32)
@@ -863,13 +979,9 @@ pub fn cosim(
                                     hm[h].late = Some((rd, want, pc, cycle));
                                 }
                             }
-                            if m.get_u64(&gp.c_csr_we) == 1 {
-                                c.csr(m.get_u64(&gp.c_csr_num) as u16, m.get_u64(&gp.c_csr_val));
-                            }
                             c.load = mem_recs[g].0;
                             c.store = mem_recs[g].1;
-                            Event::Retired(c)
-                        };
+                        }
                         // Does the engine defer this issue to the quantum's end?
                         let req = reqs[g].filter(|r| r.0 as usize == h);
                         let defer = match req {

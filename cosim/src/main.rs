@@ -1,18 +1,24 @@
 //! `strand-cosim [--preset P | --config FILE] [--set k=v]... [--append ARGS] [--max-cycles N] [--check-engine] ELF`
+//! `strand-cosim --chip [--preset P | --config FILE] [--set k=v]... [--append ARGS] [--max-cycles N] [--axi-latency N] [--axi-stall PCT] [--axi-seed N] [--hang-cycles N] ELF`
 //!
 //! Runs the generated core RTL (Verilated) and the simulator side by side on one firmware ELF
 //! and stops at the first difference, naming hart, pc, cycle and the differing field. Prints
 //! the RTL's console on stdout and a summary on stderr. Exit status: 0 when everything
 //! matched, 1 on a difference, 2 on bad input.
+//!
+//! `--chip` runs the whole chip top instead (`strand_cosim::chip`): behavioural HBM on its AXI
+//! ports, the simulator's devices on its host port, its trace ports checked against
+//! `Machine::run`'s commit log (docs/rtl.md, "Chip co-simulation (`--chip`)").
 
 use std::process::ExitCode;
 use std::time::Instant;
+use strand_cosim::chip::{chip_cosim, summary, ChipOptions};
 use strand_cosim::{check_engine, cosim, Options};
 use strand_hw::ChipConfig;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: strand-cosim [--preset P | --config FILE] [--set k=v]... [--append ARGS] [--max-cycles N] [--check-engine] ELF"
+        "usage: strand-cosim [--preset P | --config FILE] [--set k=v]... [--append ARGS] [--max-cycles N] [--check-engine] ELF\n       strand-cosim --chip [--preset P | --config FILE] [--set k=v]... [--append ARGS] [--max-cycles N] [--axi-latency N] [--axi-stall PCT] [--axi-seed N] [--hang-cycles N] ELF"
     );
     ExitCode::from(2)
 }
@@ -25,13 +31,36 @@ fn main() -> ExitCode {
     let mut opts = Options::default();
     let mut elf = None;
     let mut engine = false;
+    let mut chip = false;
+    let mut copts = ChipOptions::default();
+    let mut max_cycles = None;
     while let Some(a) = args.next() {
+        let num = |args: &mut std::iter::Skip<std::env::Args>| -> Option<u64> {
+            args.next().and_then(|v| v.parse().ok())
+        };
         match a.as_str() {
+            "--chip" => chip = true,
+            "--axi-latency" => match num(&mut args) {
+                Some(n) => copts.axi.latency = n,
+                None => return usage(),
+            },
+            "--axi-stall" => match num(&mut args) {
+                Some(n) if n < 100 => copts.axi.stall_percent = n as u32,
+                _ => return usage(),
+            },
+            "--axi-seed" => match num(&mut args) {
+                Some(n) => copts.axi.seed = n,
+                None => return usage(),
+            },
+            "--hang-cycles" => match num(&mut args) {
+                Some(n) => copts.hang_cycles = n,
+                None => return usage(),
+            },
             "--preset" => preset = args.next().unwrap_or_default(),
             "--config" => config = args.next(),
             "--set" => sets.push(args.next().unwrap_or_default()),
-            "--max-cycles" => match args.next().and_then(|v| v.parse().ok()) {
-                Some(n) => opts.max_cycles = n,
+            "--max-cycles" => match num(&mut args) {
+                Some(n) => max_cycles = Some(n),
                 None => return usage(),
             },
             "--check-engine" => engine = true,
@@ -42,6 +71,10 @@ fn main() -> ExitCode {
         }
     }
     let Some(elf) = elf else { return usage() };
+    if let Some(n) = max_cycles {
+        opts.max_cycles = n;
+        copts.max_cycles = n;
+    }
     let cfg = match config {
         Some(f) => std::fs::read_to_string(&f)
             .map_err(|e| e.to_string())
@@ -68,6 +101,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if chip {
+        if engine {
+            eprintln!("strand-cosim: --check-engine does not apply to --chip");
+            return ExitCode::from(2);
+        }
+        copts.append = opts.append.clone();
+        eprintln!(
+            "--- strand-cosim --chip: {elf} on {} ({} tiles, {} cores x {} threads, {} HBM channels): chip RTL vs Machine::run ---",
+            cfg.name,
+            cfg.tiles(),
+            cfg.cores(),
+            cfg.core.threads,
+            cfg.memory.hbm_channels
+        );
+        return match chip_cosim(&cfg, &image, &copts, Box::new(std::io::stdout())) {
+            Ok(r) => {
+                eprint!("{}", summary(&r, cfg.harts() as usize));
+                if r.passed() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(e) => {
+                eprintln!("strand-cosim: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     eprintln!(
         "--- strand-cosim: {elf} on {} ({} cores x {} threads): RTL vs simulator ---",
         cfg.name,

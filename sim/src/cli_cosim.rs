@@ -8,7 +8,8 @@ use std::process::{Command, ExitCode};
 /// Arguments passed through to `strand-cosim`.
 #[derive(Args)]
 pub struct CosimCmd {
-    /// `[--preset P | --config FILE] [--set k=v]... [--max-cycles N] [--check-engine] ELF`
+    /// `[--chip] [--preset P | --config FILE] [--set k=v]... [--append ARGS] [--max-cycles N]
+    /// [--check-engine] ELF` (`--chip`: the whole chip top, docs/rtl.md "Chip co-simulation")
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 1..)]
     args: Vec<String>,
 }

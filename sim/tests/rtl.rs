@@ -110,6 +110,8 @@ fn strand_rtl_writes_every_module_and_a_file_list() {
         "clint_",
         "mmio_bridge_",
         "directory_",
+        "core_t",
+        "fifo_w",
     ] {
         assert!(
             files.iter().any(|f| f.starts_with(want)),
@@ -144,8 +146,9 @@ fn strand_fit_single_reports_sane_numbers() {
     assert!((200.0..5000.0).contains(&num(&["router", "lut"])));
     assert!(num(&["router", "lutram"]) > 0.0);
     assert_eq!(num(&["router", "bram36"]), 0.0);
-    // A tile: three routers and the arrays; 256 KiB of L2 data in 8 URAMs (one per way).
-    assert!(num(&["tile", "lut"]) > 3.0 * num(&["router", "lut"]) * 0.8);
+    // A one-tile chip's tile: the memory sequencer and the arrays (no routers); 256 KiB of L2
+    // data in 8 URAMs (one per way).
+    assert!(num(&["tile", "lut"]) > 1000.0);
     assert!(num(&["tile", "uram"]) >= 8.0);
     assert!(num(&["tile", "bram36"]) >= 4.0);
     assert!(num(&["tile", "ff"]) > 1000.0);
@@ -170,7 +173,7 @@ fn strand_fit_single_reports_sane_numbers() {
         .all(|c| c["ok"] == true));
     assert!(
         v["core"].is_null(),
-        "the core is still the placeholder: reported as missing"
+        "--no-core: the core is reported as not measured"
     );
 }
 

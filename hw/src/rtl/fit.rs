@@ -3,9 +3,8 @@
 //!
 //! ```text
 //!  generate(cfg) ─► <work>/rtl/*.v
-//!    core    hw/src/rtl/core synthesised alone (the tile holds the port-contract placeholder
-//!            as a black box until the adapter exists; the core is added per instance)
-//!    router  synthesised alone
+//!    core    hw/src/rtl/core synthesised alone (added per instance)
+//!    router  synthesised alone (a one-tile chip has none; reported for reference)
 //!    tile    synthesised with the core as a black box (read_verilog -lib)
 //!    uncore  memfront + clint + mmio bridge, each synthesised alone
 //!    chip    tiles x tile + uncore, and the chip top elaborated by Yosys
@@ -30,7 +29,6 @@ use serde::Serialize;
 
 use super::blocks::chip::{chip_mem_params, generate};
 use super::blocks::clint::ClintParams;
-use super::blocks::core_ports::{placeholder_name, CorePorts};
 use super::blocks::memctrl::MemParams;
 use super::blocks::router::RouterParams;
 use super::blocks::tile::{l2_params, tile_name};
@@ -219,7 +217,7 @@ impl FitReport {
             Some(c) => s.push_str(&row("core", c)),
             None => s.push_str(&format!("{:<22} missing\n", "core")),
         }
-        s.push_str(&row("router (x3 per tile)", &self.router));
+        s.push_str(&row("router (x3 per tile of a mesh)", &self.router));
         s.push_str(&row("tile without cores", &self.tile));
         s.push_str(&row("tile with cores", &self.tile_with_cores));
         for (name, r) in &self.uncore_parts {
@@ -410,8 +408,7 @@ pub fn fit(
     let dir = work.join("rtl");
     let (d, top) = generate(cfg, preset, &dir.display().to_string())?;
     d.write(&dir)?;
-    let cp = CorePorts::from_config(cfg);
-    let placeholder = placeholder_name(&cp);
+    let core_name = super::core::CoreParams::from_config(cfg).module_name();
     let mut warnings = Vec::new();
     let mut checks = Vec::new();
     let mut check = |unit: &str, expect: &str, ok: bool| {
@@ -422,9 +419,8 @@ pub fn fit(
         })
     };
     let none = BTreeSet::new();
-    let core_is_placeholder = d.modules().iter().any(|m| m.name() == placeholder);
-    // The core (hw/src/rtl/core/) is synthesised on its own: the tile still instantiates the
-    // placeholder of the port contract (core_ports.rs) until the adapter between the two exists.
+    // The core (hw/src/rtl/core/) is synthesised on its own and counted once per instance; the
+    // tile is synthesised with the core as a black box.
     let (core, core_note) = {
         let mut dc = Design::for_preset(preset, &work.join("core").display().to_string());
         let built = if with_core {
@@ -443,27 +439,23 @@ pub fn fit(
                 (
                     Some(r),
                     Some(format!(
-                        "{} synthesised alone; the tile holds {} (port adapter not written yet)",
-                        cm.name(),
-                        if core_is_placeholder {
-                            placeholder.as_str()
-                        } else {
-                            "the core"
-                        }
+                        "{} synthesised alone, counted per instance (a black box in the tile)",
+                        cm.name()
                     )),
                 )
             }
             Err(e) => (None, Some(format!("not generated: {e}"))),
         }
     };
-    let lib: BTreeSet<String> = if core_is_placeholder {
-        [placeholder.clone()].into_iter().collect()
-    } else {
-        BTreeSet::new()
-    };
-    // Router.
-    let rname = RouterParams::from_config(cfg).name();
-    let (router, rc) = synth(&d, &dir, &rname, &none, &mut warnings)?;
+    let lib: BTreeSet<String> = [core_name].into_iter().collect();
+    // Router (synthesised from its own design: a one-tile chip has none).
+    let rp = RouterParams::from_config(cfg);
+    let rname = rp.name();
+    let mut dr = Design::for_preset(preset, &work.join("router").display().to_string());
+    super::blocks::router::router(&mut dr, &rp)?;
+    let rdir = work.join("router");
+    dr.write(&rdir)?;
+    let (router, rc) = synth(&dr, &rdir, &rname, &none, &mut warnings)?;
     check("router", "input FIFOs in LUT RAM", router.lutram > 0);
     check("router", "no $mem cells left", rc.count("$mem") == 0);
     // Tile.

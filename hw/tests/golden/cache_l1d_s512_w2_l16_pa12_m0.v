@@ -24,6 +24,8 @@ module cache_l1d_s512_w2_l16_pa12_m0 (
     output wire        resp_hit,
     output wire        resp_way,
     output wire [63:0] resp_data,
+    output wire        resp_vvalid,
+    output wire [3:0]  resp_vtag,
     output wire        victim
 );
 
@@ -54,6 +56,7 @@ module cache_l1d_s512_w2_l16_pa12_m0 (
     reg  [63:0] data1_q;
     wire hit1;
     wire tfill1;
+    wire [4:0] ventry;
     reg  victim_q;
 
     assign ready = ~(s1_valid & (s1_op != 3'd0));
@@ -69,6 +72,9 @@ module cache_l1d_s512_w2_l16_pa12_m0 (
     assign resp_hit = hit0 | hit1;
     assign resp_way = hit1;
     assign resp_data = ({64{hit0}} & data0_q) | ({64{hit1}} & data1_q);
+    assign ventry = ({5{s1_way == 1'b0}} & tag0_q) | ({5{s1_way == 1'b1}} & tag1_q);
+    assign resp_vvalid = ventry[4];
+    assign resp_vtag = ventry[3:0];
     assign victim = victim_q;
 
     always @(posedge clk) begin

@@ -26,6 +26,9 @@ module cache_l2_s512_w2_l16_pa12_m3 (
     output wire        resp_way,
     output wire [63:0] resp_data,
     output wire [2:0]  resp_meta,
+    output wire        resp_vvalid,
+    output wire [2:0]  resp_vmeta,
+    output wire [3:0]  resp_vtag,
     output wire        victim
 );
 
@@ -57,6 +60,7 @@ module cache_l2_s512_w2_l16_pa12_m3 (
     reg  [63:0] data1_q;
     wire hit1;
     wire tfill1;
+    wire [7:0] ventry;
     reg  victim_q;
 
     assign ready = ~(s1_valid & (s1_op != 3'd0));
@@ -73,6 +77,10 @@ module cache_l2_s512_w2_l16_pa12_m3 (
     assign resp_way = hit1;
     assign resp_data = ({64{hit0}} & data0_q) | ({64{hit1}} & data1_q);
     assign resp_meta = ({3{hit0}} & tag0_q[6:4]) | ({3{hit1}} & tag1_q[6:4]);
+    assign ventry = ({8{s1_way == 1'b0}} & tag0_q) | ({8{s1_way == 1'b1}} & tag1_q);
+    assign resp_vvalid = ventry[7];
+    assign resp_vmeta = ventry[6:4];
+    assign resp_vtag = ventry[3:0];
     assign victim = victim_q;
 
     always @(posedge clk) begin

@@ -18,7 +18,8 @@ module clint_h2_f50000000 (
     output wire        resp_valid,
     output wire [63:0] resp_data,
     output wire [1:0]  msip,
-    output wire [1:0]  mtip
+    output wire [1:0]  mtip,
+    output wire [63:0] mtime
 );
 
     wire we;
@@ -65,6 +66,7 @@ module clint_h2_f50000000 (
     assign resp_data = resp_data_q;
     assign msip = {msip1, msip0};
     assign mtip = {mtime_q >= mtimecmp1, mtime_q >= mtimecmp0};
+    assign mtime = mtime_q;
 
     always @(posedge clk) begin
         if (rst) begin

@@ -22,7 +22,11 @@ module directory_e16_t2_l16_pa12 (
     output wire        resp_hit,
     output wire [1:0]  resp_state,
     output wire [1:0]  resp_sharers,
-    output wire        resp_owner
+    output wire        resp_owner,
+    output wire [1:0]  resp_vstate,
+    output wire [1:0]  resp_vsharers,
+    output wire        resp_vowner,
+    output wire [3:0]  resp_vtag
 );
 
     (* ram_style = "block" *)
@@ -38,6 +42,10 @@ module directory_e16_t2_l16_pa12 (
     assign resp_state = hit ? entry_q[8:7] : 2'd0;
     assign resp_sharers = {2{hit}} & entry_q[6:5];
     assign resp_owner = hit & entry_q[4];
+    assign resp_vstate = entry_q[8:7];
+    assign resp_vsharers = entry_q[6:5];
+    assign resp_vowner = entry_q[4];
+    assign resp_vtag = entry_q[3:0];
 
     always @(posedge clk) begin
         if (rst) begin

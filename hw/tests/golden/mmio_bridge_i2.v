@@ -57,7 +57,7 @@ module mmio_bridge_i2 (
     assign clint_req_valid = accept & is_clint;
     assign clint_req_write = req_write;
     assign clint_req_addr = req_addr[21:0];
-    assign clint_req_wdata = req_wdata;
+    assign clint_req_wdata = req_addr[2] ? {req_wdata[31:0], 32'd0} : req_wdata;
     assign clint_req_size = req_size;
     assign host_req_valid = state == 3'd2;
     assign host_req_write = write_q;
@@ -132,7 +132,7 @@ module mmio_bridge_i2 (
             end
             if ((state == 3'd1) & clint_resp_valid) begin
                 state <= 3'd4;
-                data_q <= clint_resp_data;
+                data_q <= addr_q[2] ? (clint_resp_data >> 6'd32) : clint_resp_data;
             end
             if ((state == 3'd2) & host_req_ready) begin
                 state <= 3'd3;

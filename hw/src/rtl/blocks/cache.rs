@@ -4,7 +4,9 @@
 //!
 //! ```text
 //!  stage 0 (req_valid & req_ready): read the tag and data word of every way at the set
-//!  stage 1 (resp_valid):            compare tags ─► resp_hit, resp_way, resp_data, resp_meta
+//!  stage 1 (resp_valid):            compare tags ─► resp_hit, resp_way, resp_data, resp_meta;
+//!                                   the entry of way req_way ─► resp_vvalid, resp_vmeta, resp_vtag
+//!                                   (the victim a miss replaces, for its write-back);
 //!                                   and do the op's write:
 //!    op 0 READ     nothing
 //!    op 1 WRITE    on a hit: data word = (old & ~mask) | (wdata & mask)     (write-through L1D)
@@ -186,6 +188,7 @@ pub fn cache(d: &mut Design, p: &CacheParams) -> Result<ModRef, RtlError> {
         let mut hits = Vec::new();
         let mut words = Vec::new();
         let mut metas = Vec::new();
+        let mut entries = Vec::new();
         for k in 0..p.ways {
             let tmem = m.memory(&format!("tag{k}"), entry, sets, p.tag_ram);
             let dmem = m.memory(&format!("data{k}"), 64, sets << (ob - 3), p.data_ram);
@@ -194,6 +197,7 @@ pub fn cache(d: &mut Design, p: &CacheParams) -> Result<ModRef, RtlError> {
             let valid = tq.bit(entry - 1);
             let hit = m.wire_from(&format!("hit{k}"), &valid & tq.slice(tb - 1, 0).eq(&s1_tag));
             let this_way = s1_way.eq(lit(wb, u128::from(k)));
+            entries.push(this_way.repeat(entry) & &tq);
             let old_meta = (mb > 0).then(|| tq.slice(tb + mb - 1, tb));
             // Tag write: FILL of this way, or INVAL/SETMETA on a hit.
             let fill_entry = cat([
@@ -257,6 +261,13 @@ pub fn cache(d: &mut Design, p: &CacheParams) -> Result<ModRef, RtlError> {
         if mb > 0 {
             m.output_from("resp_meta", metas.into_iter().or_tree().expect("ways"));
         }
+        // The entry of way `req_way` (the victim a miss will replace): valid, meta, tag.
+        let ventry = m.wire_from("ventry", entries.into_iter().or_tree().expect("ways"));
+        m.output_from("resp_vvalid", ventry.bit(entry - 1));
+        if mb > 0 {
+            m.output_from("resp_vmeta", ventry.slice(tb + mb - 1, tb));
+        }
+        m.output_from("resp_vtag", ventry.slice(tb - 1, 0));
         if p.ways >= 2 {
             let victim = m.reg("victim_q", wb, 0);
             m.next_when(&victim, is(op::READ) & !&hit_any, victim.add_const(1));
@@ -270,7 +281,7 @@ pub fn cache(d: &mut Design, p: &CacheParams) -> Result<ModRef, RtlError> {
 
 /// The reference model: rows are `[rst, req_valid, req_op, req_addr, req_wdata, req_wmask,
 /// req_way, (req_meta)]`, outputs `[req_ready, resp_valid, resp_op, resp_hit, resp_way,
-/// resp_data, (resp_meta), victim]`. Lines are kept as a map from (set, way).
+/// resp_data, (resp_meta), resp_vvalid, (resp_vmeta), resp_vtag, victim]`. Lines are kept as a map from (set, way).
 #[derive(Clone, Debug)]
 pub struct Model {
     p: CacheParams,
@@ -320,7 +331,7 @@ impl Model {
 impl TbModel for Model {
     fn outputs(&self, _row: &[u128]) -> Vec<Option<u128>> {
         let mb = self.p.meta_bits;
-        let n = if mb > 0 { 8 } else { 7 };
+        let n = if mb > 0 { 11 } else { 9 };
         let Some(s) = &self.state else {
             return vec![None; n];
         };
@@ -330,7 +341,7 @@ impl TbModel for Model {
         out.push(Some(u128::from(s.s1.is_some())));
         match &s.s1 {
             None => {
-                // resp_op holds the last op; hit/way/data/meta are don't-care without a response.
+                // resp_op holds the last op; the rest is don't-care without a response.
                 out.extend(std::iter::repeat_n(None, n - 3));
             }
             Some(r) => {
@@ -360,6 +371,15 @@ impl TbModel for Model {
                         }
                     }
                 }
+                // The entry of way `req_way` (registered with the request).
+                let (sb, ob) = (self.p.set_bits(), self.p.off_bits());
+                let set = ((r[1] >> ob) & ((1 << sb) - 1)) as usize;
+                let e = s.tags[set * self.p.ways as usize + r[4] as usize];
+                out.push(e.map(|e| u128::from(e.0)));
+                if mb > 0 {
+                    out.push(e.map(|e| e.1));
+                }
+                out.push(e.map(|e| e.2));
             }
         }
         out.push(Some(s.victim));

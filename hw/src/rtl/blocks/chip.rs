@@ -22,7 +22,6 @@
 
 use super::arbiter::{arbiter, ArbiterParams};
 use super::clint::{clint, ClintParams};
-use super::core_ports::CorePorts;
 use super::host_bridge::mmio_bridge;
 use super::memctrl::{axi_signals, memfront, MemParams};
 use super::router::RouterParams;
@@ -37,18 +36,38 @@ pub fn chip_name(cfg: &ChipConfig) -> String {
     format!("chip_{}", sanitize(&cfg.name))
 }
 
-/// The memory front end of the chip: ids name the home tile and the requesting tile.
+/// The memory front end of the chip: ids name the requesting tile.
 pub fn chip_mem_params(cfg: &ChipConfig) -> MemParams {
     let tidb = clog2(u64::from(cfg.tiles())).max(1);
     MemParams {
-        id_bits: 2 * tidb,
+        id_bits: tidb,
         ..MemParams::from_config(cfg)
     }
 }
 
 /// Builds (or reuses) the chip top of `cfg` (and everything under it).
 pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
+    chip_with(d, cfg, false)
+}
+
+/// The chip top with every core's commit record, late register writes and divider results as
+/// outputs `trace<k>_<port>` (core `k` = tile * cores + core, its harts `k * T ..`): the
+/// module `chip_<config>_trace` that `strand-cosim --chip` runs.
+pub fn chip_traced(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
+    chip_with(d, cfg, true)
+}
+
+fn chip_with(d: &mut Design, cfg: &ChipConfig, trace: bool) -> Result<ModRef, RtlError> {
     let t = tile(d, cfg)?;
+    let trace_ports: Vec<(String, u32)> = t
+        .ports()
+        .into_iter()
+        .filter(|p| {
+            (p.name.starts_with("trace") || p.name.starts_with("dbg_"))
+                && p.dir == crate::rtl::module::PortDir::Output
+        })
+        .map(|p| (p.name, p.width))
+        .collect();
     let mp = chip_mem_params(cfg);
     let mem = memfront(d, &mp)?;
     let cl = clint(
@@ -58,11 +77,11 @@ pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
             clock_hz: (cfg.clock_mhz * 1e6).round() as u64,
         },
     )?;
-    let cp = CorePorts::from_config(cfg);
+    let hart_bits = clog2(u64::from(cfg.harts())).max(1);
     let tiles = cfg.tiles();
     let tidb = clog2(u64::from(tiles)).max(1);
     let cb = clog2(u64::from(cfg.tile.cores)).max(1);
-    let mid = cb + cp.tid_bits(); // a tile's MMIO id
+    let mid = cb + clog2(u64::from(cfg.core.threads)).max(1); // a tile's MMIO id: {core, tid}
     let br = mmio_bridge(d, tidb + mid)?;
     let tarb = if tiles >= 2 {
         Some(RrTree::new(d, tiles)?)
@@ -74,9 +93,17 @@ pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
     let w = rp.flit_bits;
     let per_tile = cfg.tile.cores * cfg.core.threads;
     let line_bits = cfg.tile.l2.line * 8;
-    d.build(&chip_name(cfg), module_path!(), config_params(cfg), |m| {
+    let name = if trace {
+        format!("{}_trace", chip_name(cfg))
+    } else {
+        chip_name(cfg)
+    };
+    let cores = cfg.tile.cores;
+    d.build(&name, module_path!(), config_params(cfg), |m| {
         m.doc("Chip top: mesh of tiles (3 networks), memory front end with one AXI4 master per");
-        m.doc("HBM channel, CLINT, MMIO bridge to the host. Tiles are SKELETONS (see tile.rs).");
+        m.doc("HBM channel, CLINT, MMIO bridge to the host (see hw/src/rtl/blocks/tile.rs).");
+        let reset_pc = m.input("reset_pc", 64);
+        let dtb = m.input("dtb", 64);
         let clint_i = m.instance("clint", &cl);
         let mut ts = Vec::new();
         for y in 0..yd {
@@ -87,8 +114,25 @@ pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
                 m.assign(&u.port("my_y"), lit(rp.yb, u128::from(y)));
                 m.assign(
                     &u.port("hart_base"),
-                    lit(cp.hart_bits, u128::from(k * per_tile)),
+                    lit(hart_bits, u128::from(k * per_tile)),
                 );
+                m.assign(&u.port("reset_pc"), &reset_pc);
+                m.assign(&u.port("dtb"), &dtb);
+                m.assign(&u.port("mtime"), clint_i.port("mtime"));
+                for (p, _) in &trace_ports {
+                    let inner = u.port(p);
+                    if trace && p.starts_with("dbg_") {
+                        m.output_from(&format!("dbg{k}_{}", &p["dbg_".len()..]), &inner);
+                    } else if trace {
+                        // trace<c>_<port> → trace<k * cores + c>_<port>
+                        let rest = &p["trace".len()..];
+                        let (c, port) = rest.split_once('_').expect("trace<c>_<port>");
+                        let c: u32 = c.parse().expect("core index");
+                        m.output_from(&format!("trace{}_{port}", k * cores + c), &inner);
+                    } else {
+                        m.allow_unused(&inner);
+                    }
+                }
                 m.assign(
                     &u.port("msip"),
                     clint_i
@@ -104,7 +148,8 @@ pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
                 ts.push(u);
             }
         }
-        // Mesh links.
+        // Mesh links (a one-tile chip has no routers).
+        let yd = if tiles > 1 { yd } else { 0 };
         let fields = [
             ("valid", 1),
             ("head", 1),
@@ -263,19 +308,19 @@ pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
                 .or_tree()
                 .expect("tiles"),
         );
-        m.assign(&mi.port("req_write"), lit(1, 0));
+        m.assign(
+            &mi.port("req_write"),
+            pick(&ts, &mgrant, "mem_req_write", 1),
+        );
         m.assign(
             &mi.port("req_addr"),
             pick(&ts, &mgrant, "mem_req_addr", mp.pa_bits),
         );
-        m.assign(&mi.port("req_wdata"), zeros(line_bits));
         m.assign(
-            &mi.port("req_id"),
-            cat([
-                index(&mgrant, tiles, tidb),
-                pick(&ts, &mgrant, "mem_req_src", tidb),
-            ]),
+            &mi.port("req_wdata"),
+            pick(&ts, &mgrant, "mem_req_wdata", line_bits),
         );
+        m.assign(&mi.port("req_id"), index(&mgrant, tiles, tidb));
         let mrid = mi.port("resp_id");
         let mut readies = Vec::new();
         for (k, u) in ts.iter().enumerate() {
@@ -286,11 +331,10 @@ pub fn chip(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
             let mine = if tiles == 1 {
                 lit(1, 1)
             } else {
-                mrid.slice(2 * tidb - 1, tidb).eq(lit(tidb, k as u128))
+                mrid.eq(lit(tidb, k as u128))
             };
             m.assign(&u.port("mem_resp_valid"), &mi.port("resp_valid") & &mine);
             m.assign(&u.port("mem_resp_data"), mi.port("resp_rdata"));
-            m.assign(&u.port("mem_resp_src"), mrid.slice(tidb - 1, 0));
             readies.push(mine & u.port("mem_resp_ready"));
         }
         if tiles == 1 {

@@ -166,6 +166,7 @@ pub fn clint(d: &mut Design, p: &ClintParams) -> Result<ModRef, RtlError> {
             mtip_bits.reverse();
             m.output_from("msip", cat(msip_bits));
             m.output_from("mtip", cat(mtip_bits));
+            m.output_from("mtime", &mtime); // the cores' `time` CSR
             Ok(())
         },
     )
@@ -238,7 +239,7 @@ impl Model {
 impl TbModel for Model {
     fn outputs(&self, _row: &[u128]) -> Vec<Option<u128>> {
         let Some(s) = &self.st else {
-            return vec![None; 4];
+            return vec![None; 5];
         };
         let t = self.mtime(s);
         let bits = |f: &dyn Fn(usize) -> bool| {
@@ -249,6 +250,7 @@ impl TbModel for Model {
             Some(u128::from(s.resp.unwrap_or(s.last))),
             Some(bits(&|h| s.msip[h])),
             Some(bits(&|h| t >= s.mtimecmp[h])),
+            Some(u128::from(t)),
         ]
     }
 

@@ -5,7 +5,9 @@
 //!  req (valid, op, addr, state, sharers, owner)
 //!    op 0 LOOKUP  read the entry of addr's index          ─► next cycle: resp_valid, resp_hit,
 //!    op 1 UPDATE  write {state, sharers, owner, tag}           resp_state (0 I, 1 S, 2 M),
-//!                 (state I frees the entry)                    resp_sharers, resp_owner
+//!                 (state I frees the entry)                    resp_sharers, resp_owner;
+//!                                                              resp_v*: the stored entry,
+//!                                                              whatever line it tracks
 //! ```
 //!
 //! A lookup that misses (other tag, or state I) reports state I with no sharers: the line is
@@ -93,7 +95,7 @@ pub fn directory(d: &mut Design, p: &DirParams) -> Result<ModRef, RtlError> {
         let hit = m.wire_from("hit", q.slice(tb - 1, 0).eq(&s1_tag) & st.ne(lit(2, 0)));
         m.output_from("resp_valid", &s1_valid);
         m.output_from("resp_hit", &hit);
-        m.output_from("resp_state", hit.mux(st, zeros(2)));
+        m.output_from("resp_state", hit.mux(st.clone(), zeros(2)));
         m.output_from(
             "resp_sharers",
             hit.repeat(p.tiles) & q.slice(width - 3, width - 2 - p.tiles),
@@ -102,6 +104,11 @@ pub fn directory(d: &mut Design, p: &DirParams) -> Result<ModRef, RtlError> {
             "resp_owner",
             hit.repeat(obits) & q.slice(tb + obits - 1, tb),
         );
+        // The stored entry whatever its tag (the line a conflicting request must recall).
+        m.output_from("resp_vstate", st);
+        m.output_from("resp_vsharers", q.slice(width - 3, width - 2 - p.tiles));
+        m.output_from("resp_vowner", q.slice(tb + obits - 1, tb));
+        m.output_from("resp_vtag", q.slice(tb - 1, 0));
         Ok(())
     })
 }

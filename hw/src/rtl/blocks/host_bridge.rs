@@ -13,13 +13,15 @@
 //!  resp (valid for one cycle, data, id, err) ◄──────────── RESP
 //! ```
 //!
-//! One request at a time, in order.
+//! One request at a time, in order. Requests and answers carry values (the low `size` bytes),
+//! as the host port does; the bridge moves a word at `addr[2] = 1` into the CLINT's upper
+//! 32-bit lane and its answer back.
 
 use crate::memmap::{
     CLINT_BASE, CLINT_SIZE, FINISHER_BASE, FINISHER_SIZE, UART_BASE, UART_SIZE, VIRTIO_BASE,
     VIRTIO_SLOTS, VIRTIO_STRIDE,
 };
-use crate::rtl::{lit, zeros, Design, ModRef, Params, RtlError};
+use crate::rtl::{cat, lit, zeros, Design, ModRef, Params, RtlError};
 
 /// Builds (or reuses) `mmio_bridge_i<ID>` for request ids of `id_bits` bits.
 pub fn mmio_bridge(d: &mut Design, id_bits: u32) -> Result<ModRef, RtlError> {
@@ -79,7 +81,13 @@ pub fn mmio_bridge(d: &mut Design, id_bits: u32) -> Result<ModRef, RtlError> {
             m.output_from("clint_req_valid", &accept & &is_clint);
             m.output_from("clint_req_write", &write);
             m.output_from("clint_req_addr", addr.slice(21, 0));
-            m.output_from("clint_req_wdata", &wdata);
+            // Requests carry values (as the host port does); the CLINT's registers sit in 64-bit
+            // lanes, so a word at `addr[2] = 1` moves to the upper half and back.
+            m.output_from(
+                "clint_req_wdata",
+                addr.bit(2)
+                    .mux(cat([wdata.slice(31, 0), zeros(32)]), wdata.expr()),
+            );
             m.output_from("clint_req_size", &size);
             m.output_from("host_req_valid", at(HREQ));
             m.output_from("host_req_write", &write_q);
@@ -102,7 +110,10 @@ pub fn mmio_bridge(d: &mut Design, id_bits: u32) -> Result<ModRef, RtlError> {
                 });
                 q.when(clint_done.clone(), |q| {
                     q.set(&st, lit(3, RESP));
-                    q.set(&data_q, &clint_rd);
+                    q.set(
+                        &data_q,
+                        addr_q.bit(2).mux(clint_rd.shr(lit(6, 32)), clint_rd.expr()),
+                    );
                 });
                 q.when(at(HREQ) & &host_ready, |q| q.set(&st, lit(3, HWAIT)));
                 q.when(host_done.clone(), |q| {

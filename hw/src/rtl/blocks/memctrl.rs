@@ -76,7 +76,7 @@ impl MemParams {
         MemParams {
             channels: cfg.memory.hbm_channels,
             interleave: cfg.memory.interleave_bytes,
-            pa_bits: super::core_ports::pa_bits(cfg),
+            pa_bits: super::pa_bits(cfg),
             line,
             axi_bits: 256.min(line * 8),
             id_bits: clog2(u64::from(cfg.tiles())).max(1),

@@ -13,7 +13,6 @@
 //! | [`clint`] | `clint_h<H>_f<HZ>` | `req_*` → `resp_*`, `msip`, `mtip` |
 //! | [`memctrl`] | `hbm_hash_*`, `axi_master_*`, `memfront_*` | line requests → one AXI4 master per HBM channel |
 //! | [`host_bridge`] | `mmio_bridge_i<ID>` | MMIO requests → CLINT / host port |
-//! | [`core_ports`] | `core_placeholder_*` | the core's port list (placeholder until `rtl/core`) |
 //! | [`tile`] | `tile_of_<config>` | cores, L1s, L2, directory, 3 routers (skeleton glue) |
 //! | [`chip`] | `chip_<config>` | mesh of tiles, memory front end, CLINT, MMIO bridge |
 //!
@@ -24,19 +23,27 @@ pub mod arbiter;
 pub mod cache;
 pub mod chip;
 pub mod clint;
-pub mod core_ports;
 pub mod counter;
 pub mod directory;
 pub mod fifo;
+pub mod home;
 pub mod host_bridge;
 pub mod memctrl;
 pub mod router;
 pub mod tile;
+pub mod tile_noc;
+pub mod tile_seq;
 
 use crate::rtl::{Design, Expr, ModRef, RamStyle, RtlError};
 
 /// A balanced OR of expressions: `a | b | c | ...` built as a tree, so that thousands of terms
 /// (a CLINT read mux over every hart) do not make one deep chain for the checker and emitter.
+/// Physical address bits of a configuration: enough for the last DRAM byte.
+pub fn pa_bits(cfg: &crate::ChipConfig) -> u32 {
+    let top = crate::params::DRAM_BASE + cfg.memory.dram_size - 1;
+    64 - top.leading_zeros()
+}
+
 pub(crate) trait OrTree: Iterator<Item = Expr> + Sized {
     /// The OR of every item, `None` if there is none.
     fn or_tree(self) -> Option<Expr> {
@@ -117,16 +124,6 @@ pub fn reference_set() -> Result<Vec<(ModRef, Design)>, RtlError> {
     one(&|d| memctrl::hbm_hash(d, &mem))?;
     one(&|d| memctrl::axi_master(d, &mem))?;
     one(&|d| host_bridge::mmio_bridge(d, 2))?;
-    one(&|d| {
-        core_ports::core_placeholder(
-            d,
-            &core_ports::CorePorts {
-                threads: 2,
-                pa_bits: 32,
-                hart_bits: 1,
-            },
-        )
-    })?;
     Ok(out)
 }
 

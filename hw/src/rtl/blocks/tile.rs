@@ -1,41 +1,41 @@
-//! The tile: cores, their L1I/L1D arrays, the tile L2 arrays (with the L1 sharer bits), the home
-//! slice's directory arrays and one router per message class (request, forward, response).
+//! The tile: cores, their L1I/L1D arrays, the tile L2 arrays, the memory sequencer
+//! (`tile_seq.rs`) and, in a mesh, one router per message class (request, forward, response)
+//! and the home slice's directory arrays.
 //!
 //! ```text
-//!        hart_base, msip, mtip                       mmio_req/resp (to the chip's MMIO bridge)
-//!              │                                           ▲
-//!   ┌──────────▼───────────────┐  ┌─────────────────────────┴──┐
-//!   │ core 0..C-1 (core_ports) ├─►│ round-robin over the cores │
-//!   └─┬─────────┬──────────────┘  └────────────────────────────┘
-//!     │imem     │dmem
-//!   ┌─▼──┐   ┌──▼─┐                       request  ┌────────┐ forward ┌────────┐ response ┌────────┐
-//!   │L1I │   │L1D │ miss/store ─► L2 ──miss──────►│router R│        │router F│          │router P│
-//!   └─▲──┘   └──▲─┘   (arbiter)  arrays◄─INVAL────┤        ├───────►│        │          │        │
-//!     └──FILL───┴────────────────  ▲  ◄───FILL──────────────────────────────────────────┤        │
-//!                                  │   directory ◄─ ejected requests;  I: mem_req ──► chip memfront
-//!                                  │   arrays    ─► S/M: forward to the owner tile     mem_resp ─► P
+//!   hart_base, reset_pc, dtb, mtime, msip, mtip        trace<c>_* (commit records, late writes)
+//!              │                                                ▲
+//!   ┌──────────▼──────────────────────────────────────────────────┴─┐
+//!   │ core 0..C-1 (hw/src/rtl/core: per-thread fetch/data lanes)    │
+//!   └───────┬───────────────────────────────────▲──────────────────┘
+//!           │ if_req, d_req (+ d_fault, decided │ if_rsp, d_rsp, st_ack
+//!           ▼   from the address map)           │
+//!   ┌──────────────────── memory sequencer (tile_seq.rs) ───────────┐
+//!   │ fetch slot + data FIFO per thread ─► round-robin ─► one op:   │──► mmio_req/resp (to the
+//!   │ L1I/L1D READ/FILL/WRITE/INVAL, L2 READ/FILL/WRITE/SETMETA     │    chip's MMIO bridge)
+//!   └──────────────────────────────┬────────────────────────────────┘
+//!                                  │ mem_req/resp: line reads, dirty write-backs (to the
+//!                                  ▼ chip's memory front end)
+//!   mesh only: routers R/F/P, directory: each line read is announced to its home (address
+//!   only), the directory records it and forwards to the previous owner (address only)
 //! ```
 //!
-//! **What works**: the cores' MMIO path (round-robin, responses routed by core and thread), the
-//! L1 hit path (fetch, load, write-through store update, one cycle after the request), the three
-//! routers and their mesh ports. **What is a skeleton**: the messages between L1s, L2, directory,
-//! NoC and memory are single flits with a fixed layout (destination, source tile, address) and the
-//! blocks' ops are driven straight from them; there is no miss buffer, no multi-word line fill,
-//! no write-back, no invalidation fan-out and no retry when a block is busy. The tile therefore
-//! lints and synthesises with every array and router in place (what `strand fit` needs), but it
-//! does not run programs: the MSI protocol sequencer is still to be written (`docs/rtl.md`).
-//! L2 banking (`tile.l2_banks`) is not modelled: one bank.
+//! **What runs**: within a tile everything (cores, caches, write-backs, atomics, LR/SC, device
+//! accesses): a one-tile chip runs programs (`strand-cosim --chip`). **What does not yet**:
+//! coherence between tiles. Each tile's line port goes to memory directly, and the routers
+//! and directory only carry and record address-only messages (so `strand fit` counts them
+//! and the NoC is exercised), without invalidations or data; programs that share written data
+//! across tiles are therefore not correct on a multi-tile chip yet. L2 banking
+//! (`tile.l2_banks`) is not modelled: one bank.
 
-use super::arbiter::{arbiter, ArbiterParams};
-use super::cache::{cache, op, CacheParams};
-use super::core_ports::{core_placeholder, CorePorts};
+use super::cache::{cache, CacheParams};
 use super::directory::{directory, DirParams};
 use super::router::{router, RouterParams, SIDES};
 use super::OrTree;
+use super::{home, tile_noc, tile_seq};
 use crate::rtl::names::{port, Io};
-use crate::rtl::ty::bits_for;
 use crate::rtl::{
-    cat, clog2, fnv1a64, lit, zeros, Design, Expr, ModRef, Params, RamStyle, RtlError, Sig,
+    clog2, fnv1a64, lit, zeros, Design, Expr, ModRef, Params, RamStyle, RtlError, Sig,
 };
 use crate::ChipConfig;
 
@@ -70,14 +70,15 @@ pub fn l1_params(cfg: &ChipConfig, data: bool) -> CacheParams {
         size: c.size,
         ways: c.ways,
         line: c.line,
-        pa_bits: super::core_ports::pa_bits(cfg),
+        pa_bits: super::pa_bits(cfg),
         meta_bits: 0,
         tag_ram: RamStyle::Distributed,
         data_ram: RamStyle::Block,
     }
 }
 
-/// The L2 arrays: meta = one sharer bit per L1 (I and D of every core) and a dirty bit.
+/// The L2 arrays: meta = the dirty bit (the sequencer invalidates the tile's other L1 copies
+/// on every write, so no sharer bits are kept).
 pub fn l2_params(cfg: &ChipConfig) -> CacheParams {
     let c = &cfg.tile.l2;
     CacheParams {
@@ -85,8 +86,8 @@ pub fn l2_params(cfg: &ChipConfig) -> CacheParams {
         size: c.size,
         ways: c.ways,
         line: c.line,
-        pa_bits: super::core_ports::pa_bits(cfg),
-        meta_bits: 2 * cfg.tile.cores + 1,
+        pa_bits: super::pa_bits(cfg),
+        meta_bits: 1,
         tag_ram: RamStyle::Block,
         data_ram: if c.size / u64::from(c.ways) >= 32 * 1024 {
             RamStyle::Ultra
@@ -102,7 +103,7 @@ pub fn dir_params(cfg: &ChipConfig) -> DirParams {
         entries: cfg.home.directory_entries.max(2).next_power_of_two(),
         tiles: cfg.tiles(),
         line: cfg.tile.l2.line,
-        pa_bits: super::core_ports::pa_bits(cfg),
+        pa_bits: super::pa_bits(cfg),
         ram: RamStyle::Block,
     }
 }
@@ -119,60 +120,118 @@ pub(crate) fn fit(e: Expr, w: u32) -> Expr {
     }
 }
 
-/// Builds (or reuses) the tile of `cfg` with the placeholder core (see [`core_placeholder`]).
+/// The core outputs a tile exposes as `trace<c>_<port>` (the commit record, late register
+/// writes and the divider's results: what co-simulation compares).
+pub fn is_trace_port(name: &str) -> bool {
+    let base = match name.strip_prefix('g') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .strip_prefix('_')
+            .unwrap_or(name),
+        _ => name,
+    };
+    base.starts_with("c_") || base.starts_with("lw_") || base.starts_with("dw_")
+}
+
+/// Builds (or reuses) the tile of `cfg` with its cores (`hw/src/rtl/core/`).
 pub fn tile(d: &mut Design, cfg: &ChipConfig) -> Result<ModRef, RtlError> {
-    let cp = CorePorts::from_config(cfg);
-    let core = core_placeholder(d, &cp)?;
+    let core = crate::rtl::core::core(d, &crate::rtl::core::CoreParams::from_config(cfg))?;
     tile_with_core(d, cfg, &core)
 }
 
-/// Builds (or reuses) the tile of `cfg` around `core`, which must have the [`CorePorts`] of
-/// `cfg`.
+/// Builds (or reuses) the tile of `cfg` around `core` (the core module of `cfg`).
 pub fn tile_with_core(d: &mut Design, cfg: &ChipConfig, core: &ModRef) -> Result<ModRef, RtlError> {
-    let cp = CorePorts::from_config(cfg);
-    cp.check(core).map_err(|why| RtlError::Param {
-        generator: module_path!().into(),
-        why,
-    })?;
     let rp = RouterParams::from_config(cfg);
-    let rtr = router(d, &rp)?;
+    let tiles = cfg.tiles();
+    let noc = tiles > 1;
+    if noc && !tiles.is_power_of_two() {
+        return Err(RtlError::Param {
+            generator: module_path!().into(),
+            why: format!(
+                "{tiles} tiles: the coherence RTL homes line L at tile L mod tiles with the low \
+                 line bits, so it needs a power-of-two tile count (mesh.x * mesh.y)"
+            ),
+        });
+    }
+    let rtr = if noc { Some(router(d, &rp)?) } else { None };
+    let l1p = l1_params(cfg, true);
     let l1i = cache(d, &l1_params(cfg, false))?;
-    let l1d = cache(d, &l1_params(cfg, true))?;
+    let l1d = cache(d, &l1p)?;
     let l2p = l2_params(cfg);
     let l2 = cache(d, &l2p)?;
     let dp = dir_params(cfg);
-    let dir = directory(d, &dp)?;
+    let dir = if noc { Some(directory(d, &dp)?) } else { None };
     let cores = cfg.tile.cores;
-    let l1s = 2 * cores;
-    let l1arb = arbiter(d, &ArbiterParams { n: l1s.max(2) })?;
-    let carb = if cores >= 2 {
-        Some(arbiter(d, &ArbiterParams { n: cores })?)
-    } else {
-        None
+    let t = cfg.core.threads;
+    let pa = super::pa_bits(cfg);
+    let fw = tile_seq::fifo_width(pa);
+    let fifo = super::fifo::fifo(
+        d,
+        &super::fifo::FifoParams {
+            width: fw,
+            depth: tile_seq::fifo_depth(cfg),
+            ram: RamStyle::Distributed,
+        },
+    )?;
+    let mods = tile_seq::SeqMods {
+        l1i,
+        l1d,
+        l2,
+        l1p,
+        l2p,
+        fifo,
+        fifo_width: fw,
+        arb: super::chip::RrTree::new(d, 2 * cores * t)?,
     };
-    let (t, pa, tb) = (cp.threads, cp.pa_bits, cp.tid_bits());
-    let cb = clog2(u64::from(cores)).max(1);
     let w = rp.flit_bits;
     let (xb, yb) = (rp.xb, rp.yb);
-    let tiles = cfg.tiles();
     let tidb = clog2(u64::from(tiles)).max(1);
-    let hb = cp.hart_bits;
-    let line_bits = cfg.tile.l2.line * 8;
-    let credit_bits = bits_for(u64::from(rp.buffer_flits));
+    let hb = clog2(u64::from(cfg.harts())).max(1);
+    let trace: Vec<(String, u32)> = core
+        .ports()
+        .into_iter()
+        .filter(|p| p.dir == crate::rtl::module::PortDir::Output && is_trace_port(&p.name))
+        .map(|p| (p.name, p.width))
+        .collect();
     d.build(&tile_name(cfg), module_path!(), config_params(cfg), |m| {
-        m.doc(
-            "Tile: cores, L1I/L1D, L2 (sharer bits), directory, request/forward/response routers.",
-        );
-        m.doc("SKELETON between the arrays and the NoC: see hw/src/rtl/blocks/tile.rs.");
+        m.doc("Tile: cores, L1I/L1D, L2, the memory sequencer; with a mesh: routers, directory.");
+        m.doc("Across tiles the NoC carries address-only requests: see hw/src/rtl/blocks/tile.rs.");
         let my_x = m.input("my_x", xb);
         let my_y = m.input("my_y", yb);
         let hart_base = m.input("hart_base", hb);
+        let reset_pc = m.input("reset_pc", 64);
+        let dtb = m.input("dtb", 64);
+        let mtime = m.input("mtime", 64);
         let msip = m.input("msip", cores * t);
         let mtip = m.input("mtip", cores * t);
-        // ---------------------------------------------------------------- routers
+        // ---------------------------------------------------------------- cores
+        let mut cores_i = Vec::new();
+        for c in 0..cores {
+            let u = m.instance(&format!("core{c}"), core);
+            let base = fit(hart_base.expr(), 32) + lit(32, u128::from(c * t));
+            m.assign(&u.port("hart_base"), base);
+            m.assign(&u.port("reset_pc"), &reset_pc);
+            m.assign(&u.port("dtb"), &dtb);
+            m.assign(&u.port("mtime"), &mtime);
+            m.assign(&u.port("msip"), msip.slice((c + 1) * t - 1, c * t));
+            m.assign(&u.port("mtip"), mtip.slice((c + 1) * t - 1, c * t));
+            for (name, _) in &trace {
+                m.output_from(&format!("trace{c}_{name}"), u.port(name));
+            }
+            cores_i.push(u);
+        }
+        let Some(rtr) = &rtr else {
+            // One tile: the sequencer reaches memory directly.
+            tile_seq::sequencer(m, cfg, &mods, &cores_i, None);
+            m.allow_unused(&my_x);
+            m.allow_unused(&my_y);
+            return Ok(());
+        };
+        let dir = dir.as_ref().expect("a mesh has a directory");
+        // ---------------------------------------------------------------- routers (mesh)
         let mut routers = Vec::new();
         for class in CLASSES {
-            let u = m.instance(&format!("router_{class}"), &rtr);
+            let u = m.instance(&format!("router_{class}"), rtr);
             m.assign(&u.port("my_x"), &my_x);
             m.assign(&u.port("my_y"), &my_y);
             for s in SIDES.iter().take(4) {
@@ -194,43 +253,6 @@ pub fn tile_with_core(d: &mut Design, cfg: &ChipConfig, core: &ModRef) -> Result
             }
             routers.push(u);
         }
-        // Injection into a router's L input: one single-flit packet per cycle when a credit is
-        // left; ejection: always accepted.
-        let inject =
-            |m: &mut crate::rtl::ModuleBuilder, k: usize, valid: Expr, data: Expr| -> Sig {
-                let u = &routers[k];
-                let credit = m.reg(
-                    &format!("ni_credit_{}", CLASSES[k]),
-                    credit_bits,
-                    u128::from(rp.buffer_flits),
-                );
-                let can = m.wire_from(
-                    &format!("ni_can_{}", CLASSES[k]),
-                    credit.ne(zeros(credit_bits)),
-                );
-                let send = m.wire_from(&format!("ni_send_{}", CLASSES[k]), &valid & &can);
-                let back = u.port("out_l_credit");
-                m.seq(|q| {
-                    q.when_else(
-                        &send & !&back,
-                        |q| q.set(&credit, credit.sub_const(1)),
-                        |q| q.when(!&send & &back, |q| q.set(&credit, credit.add_const(1))),
-                    )
-                });
-                m.assign(&u.port("in_l_valid"), &send);
-                m.assign(&u.port("in_l_head"), lit(1, 1));
-                m.assign(&u.port("in_l_tail"), lit(1, 1));
-                m.assign(&u.port("in_l_data"), fit(data, w));
-                m.assign(&u.port("in_l_ready"), lit(1, 1));
-                m.allow_unused(&u.port("out_l_head"));
-                m.allow_unused(&u.port("out_l_tail"));
-                can
-            };
-        // Message layout in a flit: {address, source tile, destination y, destination x}.
-        let msg = |dest: Expr, src: Expr, addr: Expr| -> Expr { cat([addr, src, dest]) };
-        let msg_src = |data: &Expr| -> Expr { fit(data.shr(lit(8, u128::from(xb + yb))), tidb) };
-        let msg_addr =
-            |data: &Expr| -> Expr { fit(data.shr(lit(8, u128::from(xb + yb + tidb))), pa) };
         let my_id = m.wire_from(
             "my_tile",
             (0..tiles)
@@ -244,299 +266,165 @@ pub fn tile_with_core(d: &mut Design, cfg: &ChipConfig, core: &ModRef) -> Result
                 .expect("tiles"),
         );
         // Tile id → mesh coordinates {y, x} (row-major, as the simulator numbers tiles).
-        let coords = |id: &Expr| -> Expr {
+        let mesh_x = cfg.mesh.x;
+        let coords = move |id: &Expr| -> Expr {
             (0..tiles)
                 .map(|k| {
                     id.eq(lit(tidb, u128::from(k))).repeat(xb + yb)
-                        & lit(
-                            xb + yb,
-                            u128::from(((k / cfg.mesh.x) << xb) | (k % cfg.mesh.x)),
-                        )
+                        & lit(xb + yb, u128::from(((k / mesh_x) << xb) | (k % mesh_x)))
                 })
                 .or_tree()
                 .expect("tiles")
         };
-        // Home tile of an address: line address mod tiles (a power-of-two mesh takes low bits).
-        let home_of = |a: &Expr| -> Expr {
-            let line = a.shr(lit(8, u128::from(clog2(u64::from(cfg.tile.l2.line)))));
-            if tiles.is_power_of_two() && tiles > 1 {
-                fit(line, tidb)
-            } else if tiles == 1 {
-                zeros(tidb)
-            } else {
-                fit(line, tidb) // not uniform for other meshes; skeleton
-            }
+        // Home tile of a line address: line number mod tiles (a power of two: its low bits).
+        let ob = clog2(u64::from(cfg.tile.l2.line));
+        let home_dest = move |a: &Expr| -> Expr { coords(&a.slice(ob + tidb - 1, ob)) };
+        let lay = tile_noc::Layout {
+            xb,
+            yb,
+            tb: tidb,
+            pa,
+            w,
+            lb: cfg.tile.l2.line * 8,
         };
-        // ---------------------------------------------------------------- cores and L1s
-        let mut l1_miss: Vec<Expr> = Vec::new();
-        let mut l1_missaddr: Vec<Expr> = Vec::new();
-        let mut mmio_valid = Vec::new();
-        let mut cores_i = Vec::new();
-        let mut l1_insts = Vec::new();
-        for c in 0..cores {
-            let u = m.instance(&format!("core{c}"), core);
-            let base = hart_base.expr() + lit(hb, u128::from(c * t) & ((1u128 << hb) - 1));
-            m.assign(&u.port("hart_base"), base);
-            m.assign(&u.port("msip"), msip.slice((c + 1) * t - 1, c * t));
-            m.assign(&u.port("mtip"), mtip.slice((c + 1) * t - 1, c * t));
-            for (kind, cache_mod) in [("i", &l1i), ("d", &l1d)] {
-                let l = m.instance(&format!("l1{kind}{c}"), cache_mod);
-                let pre = if kind == "i" { "imem" } else { "dmem" };
-                let fill = m.wire(&format!("l1{kind}{c}_fill"), 1);
-                let fill_addr = m.wire(&format!("l1{kind}{c}_fill_addr"), pa);
-                let fill_data = m.wire(&format!("l1{kind}{c}_fill_data"), 64);
-                let rv = u.port(&format!("{pre}_req_valid"));
-                // A fill takes the port; the core waits.
-                m.assign(&l.port("req_valid"), &rv | &fill);
-                let store = if kind == "d" {
-                    u.port("dmem_req_op").eq(lit(3, 1))
-                } else {
-                    lit(1, 0)
-                };
-                m.assign(
-                    &l.port("req_op"),
-                    fill.mux(
-                        lit(3, op::FILL),
-                        store.mux(lit(3, op::WRITE), lit(3, op::READ)),
-                    ),
-                );
-                m.assign(
-                    &l.port("req_addr"),
-                    fill.mux(fill_addr.expr(), u.port(&format!("{pre}_req_addr")).expr()),
-                );
-                if kind == "d" {
-                    m.assign(
-                        &l.port("req_wdata"),
-                        fill.mux(fill_data.expr(), u.port("dmem_req_wdata").expr()),
-                    );
-                    m.assign(&l.port("req_wmask"), u.port("dmem_req_wmask"));
-                    m.allow_unused(&u.port("dmem_req_amo"));
-                } else {
-                    m.assign(&l.port("req_wdata"), &fill_data);
-                    m.assign(&l.port("req_wmask"), zeros(8));
-                }
-                m.assign(&l.port("req_way"), l.port("victim"));
-                m.assign(
-                    &u.port(&format!("{pre}_req_ready")),
-                    &l.port("req_ready") & !&fill,
-                );
-                let tid_q = m.reg(&format!("{pre}{c}_tid_q"), tb, 0);
-                m.next(&tid_q, u.port(&format!("{pre}_req_tid")));
-                let addr_q = m.reg(&format!("{pre}{c}_addr_q"), pa, 0);
-                m.next_when(
-                    &addr_q,
-                    &rv & &l.port("req_ready"),
-                    u.port(&format!("{pre}_req_addr")),
-                );
-                let rd = l.port("resp_op").eq(lit(3, op::READ));
-                let hit = &l.port("resp_valid") & &rd & l.port("resp_hit");
-                m.assign(&u.port(&format!("{pre}_resp_valid")), hit);
-                m.assign(&u.port(&format!("{pre}_resp_data")), l.port("resp_data"));
-                m.assign(&u.port(&format!("{pre}_resp_tid")), &tid_q);
-                m.allow_unused(&l.port("resp_way"));
-                // Misses (and write-through stores) go to the L2.
-                let wr = l.port("resp_op").eq(lit(3, op::WRITE));
-                l1_miss.push(&l.port("resp_valid") & ((&rd & !l.port("resp_hit")) | wr));
-                l1_missaddr.push(addr_q.expr());
-                l1_insts.push((fill, fill_addr, fill_data));
-            }
-            mmio_valid.push(u.port("mmio_req_valid").expr());
-            cores_i.push(u);
-        }
-        // ---------------------------------------------------------------- MMIO
-        let mmio_ready = m.input("mmio_req_ready", 1);
-        let mgrant: Expr = match &carb {
-            Some(a) => {
-                let ai = m.instance("mmio_arb", a);
-                m.assign(&ai.port("req"), cat(mmio_valid.iter().rev().cloned()));
-                m.assign(&ai.port("ack"), &mmio_ready & ai.port("grant_valid"));
-                m.allow_unused(&ai.port("grant_idx"));
-                ai.port("grant").expr()
-            }
-            None => lit(1, 1),
+        let bf = rp.buffer_flits;
+        let four = |m: &mut crate::rtl::ModuleBuilder, who: &str| -> [Sig; 4] {
+            [
+                m.wire(&format!("{who}_valid"), 1),
+                m.wire(&format!("{who}_head"), w),
+                m.wire(&format!("{who}_hasd"), 1),
+                m.wire(&format!("{who}_data"), lay.lb),
+            ]
         };
-        let pick = |field: &str, wd: u32| -> Expr {
-            cores_i
-                .iter()
-                .enumerate()
-                .map(|(c, u)| mgrant.bit(c as u32).repeat(wd) & u.port(field))
-                .or_tree()
-                .expect("cores")
-        };
-        let any_valid = mmio_valid.iter().cloned().or_tree().expect("cores");
-        m.output_from("mmio_req_valid", any_valid);
-        m.output_from("mmio_req_write", pick("mmio_req_write", 1));
-        m.output_from("mmio_req_addr", pick("mmio_req_addr", 32));
-        m.output_from("mmio_req_wdata", pick("mmio_req_wdata", 64));
-        m.output_from("mmio_req_size", pick("mmio_req_size", 2));
-        let core_idx: Expr = (0..cb)
-            .rev()
-            .map(|b| {
-                (0..cores)
-                    .filter(|c| c >> b & 1 == 1)
-                    .map(|c| mgrant.bit(c))
-                    .or_tree()
-                    .unwrap_or_else(|| lit(1, 0))
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .fold(None, |acc: Option<Expr>, b| {
-                Some(match acc {
-                    None => b,
-                    Some(a) => cat([a, b]),
-                })
-            })
-            .expect("bits");
-        m.output_from("mmio_req_id", cat([core_idx, pick("mmio_req_tid", tb)]));
-        let mresp_valid = m.input("mmio_resp_valid", 1);
-        let mresp_data = m.input("mmio_resp_data", 64);
-        let mresp_id = m.input("mmio_resp_id", cb + tb);
-        for (c, u) in cores_i.iter().enumerate() {
-            m.assign(
-                &u.port("mmio_req_ready"),
-                &mmio_ready & mgrant.bit(c as u32),
-            );
-            let mine = if cores == 1 {
-                lit(1, 1)
-            } else {
-                mresp_id.slice(cb + tb - 1, tb).eq(lit(cb, c as u128))
-            };
-            m.assign(&u.port("mmio_resp_valid"), &mresp_valid & mine);
-            m.assign(&u.port("mmio_resp_data"), &mresp_data);
-            m.assign(&u.port("mmio_resp_tid"), mresp_id.slice(tb - 1, 0));
-        }
-        if cores == 1 {
-            m.allow_unused(&mresp_id);
-        }
-        // ---------------------------------------------------------------- L2
-        let l2i = m.instance("l2", &l2);
-        let a1 = m.instance("l1_arb", &l1arb);
-        let mut reqs = l1_miss.clone();
-        while reqs.len() < 2 {
-            reqs.push(lit(1, 0));
-        }
-        m.assign(&a1.port("req"), cat(reqs.iter().rev().cloned()));
-        m.allow_unused(&a1.port("grant_idx"));
-        let g1 = a1.port("grant");
-        let miss_addr = (0..l1s)
-            .map(|k| g1.bit(k).repeat(pa) & &l1_missaddr[k as usize])
-            .or_tree()
-            .expect("l1s");
-        // Ejected forwards invalidate; ejected responses fill; otherwise L1 misses look up.
-        let fwd_in = routers[1].port("out_l_valid");
-        let fwd_data = routers[1].port("out_l_data");
-        let rsp_in = routers[2].port("out_l_valid");
-        let rsp_data = routers[2].port("out_l_data");
-        let l2_ready = l2i.port("req_ready");
-        let take_l1 = m.wire_from("l2_take_l1", !&fwd_in & !&rsp_in & &l2_ready);
-        m.assign(&a1.port("ack"), &take_l1 & a1.port("grant_valid"));
-        m.assign(
-            &l2i.port("req_valid"),
-            &fwd_in | &rsp_in | a1.port("grant_valid"),
-        );
-        m.assign(
-            &l2i.port("req_op"),
-            fwd_in.mux(
-                lit(3, op::INVAL),
-                rsp_in.mux(lit(3, op::FILL), lit(3, op::READ)),
-            ),
-        );
-        m.assign(
-            &l2i.port("req_addr"),
-            fwd_in.mux(
-                msg_addr(&fwd_data.expr()),
-                rsp_in.mux(msg_addr(&rsp_data.expr()), miss_addr),
-            ),
-        );
-        m.assign(&l2i.port("req_wdata"), fit(rsp_data.expr(), 64));
-        m.assign(&l2i.port("req_wmask"), crate::rtl::ones(8));
-        m.assign(&l2i.port("req_way"), l2i.port("victim"));
-        // Sharer bits: the L1s that missed, dirty clear.
-        m.assign(
-            &l2i.port("req_meta"),
-            fit(cat([g1.expr(), lit(1, 0)]), l2p.meta_bits),
-        );
-        let l2_addr_q = m.reg("l2_addr_q", pa, 0);
-        m.next_when(
-            &l2_addr_q,
-            &take_l1 & a1.port("grant_valid"),
-            (0..l1s)
-                .map(|k| g1.bit(k).repeat(pa) & &l1_missaddr[k as usize])
-                .or_tree()
-                .expect("l1s"),
-        );
-        let l2_grant_q = m.reg("l2_grant_q", l1s.max(2), 0);
-        m.next_when(&l2_grant_q, &take_l1, g1.expr());
-        let l2_rv = l2i.port("resp_valid");
-        let l2_read = &l2_rv & l2i.port("resp_op").eq(lit(3, op::READ));
-        m.allow_unused(&l2i.port("resp_way"));
-        m.allow_unused(&l2i.port("resp_meta"));
-        // L2 hit: fill the L1 that asked (one word).
-        let l2_hit = m.wire_from("l2_hit", &l2_read & l2i.port("resp_hit"));
-        for (k, (fill, fill_addr, fill_data)) in l1_insts.iter().enumerate() {
-            m.assign(fill, &l2_hit & l2_grant_q.bit(k as u32));
-            m.assign(fill_addr, &l2_addr_q);
-            m.assign(fill_data, l2i.port("resp_data"));
-        }
-        // L2 miss: a request to the address's home tile.
-        let l2_miss = &l2_read & !l2i.port("resp_hit");
-        let home = home_of(&l2_addr_q.expr());
-        let req_can = inject(
+        // Request network: the sequencer sends, the home receives.
+        let sq_req = four(m, "sq_req");
+        let req_ready = tile_noc::sender(
             m,
-            0,
-            l2_miss,
-            msg(coords(&home), my_id.expr(), l2_addr_q.expr()),
+            "ni_req",
+            &routers[0],
+            &lay,
+            bf,
+            sq_req[0].expr(),
+            sq_req[1].expr(),
+            sq_req[2].expr(),
+            sq_req[3].expr(),
         );
-        m.allow_unused(&req_can);
-        // ---------------------------------------------------------------- home: directory
-        let di = m.instance("dir", &dir);
-        let req_in = routers[0].port("out_l_valid");
-        let req_data = routers[0].port("out_l_data");
-        m.assign(&di.port("req_valid"), &req_in);
-        m.assign(&di.port("req_op"), lit(1, 0));
-        m.assign(&di.port("req_addr"), msg_addr(&req_data.expr()));
-        m.assign(&di.port("req_state"), lit(2, 1));
-        m.assign(&di.port("req_sharers"), zeros(dp.tiles));
-        m.assign(&di.port("req_owner"), msg_src(&req_data.expr()));
-        let dreq_q = m.reg("dir_req_q", w, 0);
-        m.next_when(&dreq_q, &req_in, &req_data);
-        let d_rv = di.port("resp_valid");
-        let d_hit = di.port("resp_hit");
-        m.allow_unused(&di.port("resp_state"));
-        m.allow_unused(&di.port("resp_sharers"));
-        // Cached elsewhere: forward to the owner; uncached: read memory.
-        let fwd_can = inject(
+        let h_req_pop = m.wire("home_req_pop", 1);
+        let req_in = tile_noc::receiver(
             m,
+            "ni_reqin",
+            &routers[0],
+            &lay,
             1,
-            &d_rv & &d_hit,
-            msg(
-                coords(&di.port("resp_owner").expr()),
-                my_id.expr(),
-                msg_addr(&dreq_q.expr()),
-            ),
+            &|_| vec![lit(1, 1)],
+            &[h_req_pop.expr()],
         );
-        m.allow_unused(&fwd_can);
-        let mem_ready = m.input("mem_req_ready", 1);
-        m.allow_unused(&mem_ready);
-        m.output_from("mem_req_valid", &d_rv & !&d_hit);
-        m.output_from("mem_req_addr", msg_addr(&dreq_q.expr()));
-        m.output_from("mem_req_src", msg_src(&dreq_q.expr()));
-        // Memory data back to the requester over the response network.
-        let mem_rv = m.input("mem_resp_valid", 1);
-        let mem_rd = m.input("mem_resp_data", line_bits);
-        let mem_src = m.input("mem_resp_src", tidb);
-        let rsp_can = inject(
+        // Forward network: the home sends INV, the sequencer receives.
+        let h_fwd_valid = m.wire("home_fwd_valid", 1);
+        let h_fwd_head = m.wire("home_fwd_head", w);
+        let fwd_ready = tile_noc::sender(
             m,
-            2,
-            mem_rv.expr(),
-            cat([
-                fit(mem_rd.expr(), w.saturating_sub(xb + yb + tidb).max(1)),
-                my_id.expr(),
-                coords(&mem_src.expr()),
-            ]),
+            "ni_fwd",
+            &routers[1],
+            &lay,
+            bf,
+            h_fwd_valid.expr(),
+            h_fwd_head.expr(),
+            lit(1, 0),
+            zeros(lay.lb),
         );
-        m.allow_unused(&mem_rd);
-        m.output_from("mem_resp_ready", &rsp_can);
+        let sq_inv_pop = m.wire("sq_inv_pop", 1);
+        let fwd_in = tile_noc::receiver(
+            m,
+            "ni_fwdin",
+            &routers[1],
+            &lay,
+            1,
+            &|_| vec![lit(1, 1)],
+            &[sq_inv_pop.expr()],
+        );
+        // Response network: the sequencer (snoop acks) and the home (DATA*, PUTACK) send, the
+        // sequencer first; ACK/ACKD go to the home's slot, the rest to the sequencer's.
+        let sq_rsp = four(m, "sq_rsp");
+        let h_rsp = four(m, "home_rsp");
+        let pick_sq = sq_rsp[0].expr();
+        let rsp_ready = tile_noc::sender(
+            m,
+            "ni_rsp",
+            &routers[2],
+            &lay,
+            bf,
+            &sq_rsp[0] | &h_rsp[0],
+            pick_sq.mux(sq_rsp[1].expr(), h_rsp[1].expr()),
+            pick_sq.mux(sq_rsp[2].expr(), h_rsp[2].expr()),
+            pick_sq.mux(sq_rsp[3].expr(), h_rsp[3].expr()),
+        );
+        let h_ack_pop = m.wire("home_ack_pop", 1);
+        let sq_ans_pop = m.wire("sq_ans_pop", 1);
+        let is_ack = move |h: &Expr| -> Vec<Expr> {
+            let t = lay.typ(h);
+            let a = t.eq(lit(tile_noc::TYPE_BITS, tile_noc::ty::ACK))
+                | t.eq(lit(tile_noc::TYPE_BITS, tile_noc::ty::ACKD));
+            vec![a.clone(), !a]
+        };
+        let mut rsp_in = tile_noc::receiver(
+            m,
+            "ni_rspin",
+            &routers[2],
+            &lay,
+            2,
+            &is_ack,
+            &[h_ack_pop.expr(), sq_ans_pop.expr()],
+        );
+        let ans = rsp_in.pop().expect("two slots");
+        let ack = rsp_in.pop().expect("two slots");
+        // ---------------------------------------------------------------- home agent
+        let di = m.instance("dir", dir);
+        let [h_rv, h_rh, h_rd, h_rdata] = h_rsp;
+        home::home(
+            m,
+            &lay,
+            &dp,
+            &di,
+            &home::HomeIo {
+                req: req_in.into_iter().next().expect("one slot"),
+                req_pop: h_req_pop,
+                ack,
+                ack_pop: h_ack_pop,
+                fwd_valid: h_fwd_valid,
+                fwd_head: h_fwd_head,
+                fwd_ready: fwd_ready.expr(),
+                rsp_valid: h_rv,
+                rsp_head: h_rh,
+                rsp_hasd: h_rd,
+                rsp_data: h_rdata,
+                rsp_ready: &rsp_ready & !&pick_sq,
+            },
+            &coords,
+            &my_id.expr(),
+        );
+        // ---------------------------------------------------------------- memory sequencer
+        let sq_rsp_ready = &rsp_ready & &pick_sq;
+        tile_seq::sequencer(
+            m,
+            cfg,
+            &mods,
+            &cores_i,
+            Some(&tile_seq::SeqNoc {
+                layout: lay,
+                my_id: my_id.expr(),
+                coords: Box::new(coords),
+                home_dest: Box::new(home_dest),
+                req: sq_req,
+                req_ready: req_ready.expr(),
+                rsp: sq_rsp,
+                rsp_ready: sq_rsp_ready,
+                inv: fwd_in.into_iter().next().expect("one slot"),
+                inv_pop: sq_inv_pop,
+                ans,
+                ans_pop: sq_ans_pop,
+            }),
+        );
         Ok(())
     })
 }
