@@ -73,3 +73,63 @@ fn a_wrong_register_value_fails_a_single_hart_run() {
     assert_eq!(h.matched, d.index);
     assert!(d.index >= 100, "{d:?}");
 }
+
+fn run_cfg(cfg: &ChipConfig, elf: &str, append: &str, axi: SlaveOptions) -> ChipReport {
+    let opts = ChipOptions {
+        axi,
+        append: append.to_string(),
+        max_cycles: 20_000_000,
+        ..ChipOptions::default()
+    };
+    let r = chip_cosim(cfg, &firmware(elf), &opts, Box::new(std::io::sink()))
+        .unwrap_or_else(|e| panic!("{elf} on {}: {e}", cfg.name));
+    eprint!("{}", summary(&r, cfg.harts() as usize));
+    r
+}
+
+/// Two tiles: lines move between the tiles' L2s through the home agents (MSI over the NoC).
+/// The firmware's own checks (boot flags, the console lock, the AMO/LR/SC counters, message
+/// passing and store buffering litmus tests) fail if coherence or atomicity breaks; every hart
+/// must agree with the simulator up to the first point where interleavings can differ.
+#[test]
+fn tiny_chip_is_coherent_across_tiles() {
+    let cfg = ChipConfig::preset("tiny").expect("preset");
+    let h = run_cfg(
+        &cfg,
+        "hello",
+        "",
+        SlaveOptions {
+            stall_percent: 20,
+            seed: 5,
+            ..SlaveOptions::default()
+        },
+    );
+    assert!(h.passed(), "{:?}", h.failures);
+    assert_eq!(h.rtl_uart, h.sim_uart);
+    let a = run_cfg(
+        &cfg,
+        "amo-litmus",
+        "iters=100 rounds=10",
+        SlaveOptions::default(),
+    );
+    assert!(a.passed(), "{:?}", a.failures);
+    let text = String::from_utf8_lossy(&a.rtl_uart);
+    assert!(text.contains("amo-litmus: PASS"), "{text}");
+}
+
+/// One tile with two cores of four threads: the sequencer keeps the cores' L1Ds coherent and
+/// serialises the atomics of eight harts.
+#[test]
+fn one_tile_with_two_cores_passes_the_litmus() {
+    let mut cfg = ChipConfig::preset("single").expect("preset");
+    cfg.apply_override("core.threads=4").expect("set");
+    cfg.apply_override("tile.cores=2").expect("set");
+    let a = run_cfg(
+        &cfg,
+        "amo-litmus",
+        "iters=100 rounds=10",
+        SlaveOptions::default(),
+    );
+    assert!(a.passed(), "{:?}", a.failures);
+    assert!(String::from_utf8_lossy(&a.rtl_uart).contains("amo-litmus: PASS"));
+}
