@@ -7,22 +7,11 @@
 //! Needs `verilator` and `g++` (scripts/setup) and the firmware (scripts/build-firmware); the
 //! chip model is built once into `target/cosim-rtl/`.
 
-use std::path::PathBuf;
+mod common;
+use common::firmware;
 use strand_cosim::axi::SlaveOptions;
 use strand_cosim::chip::{chip_cosim, summary, ChipOptions, ChipReport};
 use strand_hw::ChipConfig;
-
-fn firmware(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../build/firmware")
-        .join(format!("{name}.elf"));
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: build the firmware with scripts/build-firmware (scripts/test does)",
-            p.display()
-        )
-    })
-}
 
 fn run(preset: &str, elf: &str, axi: SlaveOptions, flip_rd: Option<u64>) -> ChipReport {
     let cfg = ChipConfig::preset(preset).expect("preset");

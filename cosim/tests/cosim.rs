@@ -8,22 +8,11 @@
 //! first run builds each core configuration's model (about 30 s each) into
 //! `target/cosim-rtl/`; later runs reuse it.
 
-use std::path::PathBuf;
+mod common;
+use common::firmware;
 use strand_cosim::{check_engine, cosim, machine, Failure, Options, Report};
 use strand_hw::ChipConfig;
 use strand_sim::RunOptions;
-
-fn firmware(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../build/firmware")
-        .join(format!("{name}.elf"));
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: build the firmware with scripts/build-firmware (scripts/test does)",
-            p.display()
-        )
-    })
-}
 
 /// Cycles of the simulator's own engine (what `strand run` prints).
 fn engine(cfg: &ChipConfig, elf: &str, append: &str) -> u64 {

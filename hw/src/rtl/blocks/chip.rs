@@ -208,15 +208,7 @@ fn chip_with(d: &mut Design, cfg: &ChipConfig, trace: bool) -> Result<ModRef, Rt
                 .or_tree()
                 .expect("tiles")
         };
-        let index = |g: &Expr, n: u32, bits: u32| -> Expr {
-            cat((0..bits).rev().map(|b| {
-                (0..n)
-                    .filter(|k| k >> b & 1 == 1)
-                    .map(|k| g.bit(k))
-                    .or_tree()
-                    .unwrap_or_else(|| lit(1, 0))
-            }))
-        };
+        let index = super::onehot_index;
         m.assign(
             &bi.port("req_valid"),
             ts.iter()

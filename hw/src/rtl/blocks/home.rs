@@ -196,16 +196,7 @@ pub fn home(
         })
         .collect();
     let low = m.wire_from("home_inv_pick", cat(low.iter().rev().cloned()));
-    let low_id = m.wire_from(
-        "home_inv_to",
-        cat((0..tb).rev().map(|b| {
-            (0..tiles)
-                .filter(|k| k >> b & 1 == 1)
-                .map(|k| low.bit(k))
-                .or_tree()
-                .unwrap_or_else(|| lit(1, 0))
-        })),
-    );
+    let low_id = m.wire_from("home_inv_to", super::onehot_index(&low.expr(), tiles, tb));
     let any_pending = m.wire_from("home_any_pending", pending.any());
     m.assign(&io.fwd_valid, at(INV) & &any_pending);
     m.assign(

@@ -44,6 +44,17 @@ pub fn pa_bits(cfg: &crate::ChipConfig) -> u32 {
     64 - top.leading_zeros()
 }
 
+/// The index (`bits` wide) of the set bit of the one-hot `g` of `n` bits.
+pub(crate) fn onehot_index(g: &Expr, n: u32, bits: u32) -> Expr {
+    crate::rtl::cat((0..bits).rev().map(|b| {
+        (0..n)
+            .filter(|k| k >> b & 1 == 1)
+            .map(|k| g.bit(k))
+            .or_tree()
+            .unwrap_or_else(|| crate::rtl::lit(1, 0))
+    }))
+}
+
 pub(crate) trait OrTree: Iterator<Item = Expr> + Sized {
     /// The OR of every item, `None` if there is none.
     fn or_tree(self) -> Option<Expr> {
