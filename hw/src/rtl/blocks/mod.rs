@@ -13,7 +13,7 @@
 //! | [`clint`] | `clint_h<H>_f<HZ>` | `req_*` → `resp_*`, `msip`, `mtip` |
 //! | [`memctrl`] | `hbm_hash_*`, `axi_master_*`, `memfront_*` | line requests → one AXI4 master per HBM channel |
 //! | [`host_bridge`] | `mmio_bridge_i<ID>` | MMIO requests → CLINT / host port |
-//! | [`tile`] | `tile_of_<config>` | cores, L1s, L2, directory, 3 routers (skeleton glue) |
+//! | [`tile`] | `tile_of_<config>` | cores, L1s, L2, the memory sequencer ([`tile_seq`]); in a mesh 3 routers, network interfaces ([`tile_noc`]), home agent ([`home`]) and directory |
 //! | [`chip`] | `chip_<config>` | mesh of tiles, memory front end, CLINT, MMIO bridge |
 //!
 //! [`chip::generate`] builds a whole chip (what `strand rtl` writes); [`crate::rtl::fit`]
