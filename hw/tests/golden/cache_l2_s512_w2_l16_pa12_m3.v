@@ -65,7 +65,7 @@ module cache_l2_s512_w2_l16_pa12_m3 (
 
     assign ready = ~(s1_valid & (s1_op != 3'd0));
     assign req_ready = ready;
-    assign fire = req_valid & ready;
+    assign fire = req_valid & (ready | (req_op == 3'd2));
     assign mask64 = {{8{s1_wmask[7]}}, {8{s1_wmask[6]}}, {8{s1_wmask[5]}}, {8{s1_wmask[4]}}, {8{s1_wmask[3]}}, {8{s1_wmask[2]}}, {8{s1_wmask[1]}}, {8{s1_wmask[0]}}};
     assign hit0 = tag0_q[7] & (tag0_q[3:0] == s1_tag);
     assign tfill0 = (s1_valid & (s1_op == 3'd2)) & (s1_way == 1'b0);

@@ -13,7 +13,8 @@
 //!    op 2 FILL     way req_way: tag = addr's tag, valid, meta = req_meta; data word = wdata
 //!    op 3 INVAL    on a hit: valid = 0                                      (L2 → L1 invalidation)
 //!    op 4 SETMETA  on a hit: meta = req_meta                                (L2 sharer bits, dirty)
-//!  req_ready is low while stage 1 holds a writing op, so a read never sees a stale word.
+//!  req_ready is low while stage 1 holds a writing op, so a read never sees a stale word;
+//!  a FILL reads nothing and is taken whatever req_ready says (a line fills a word a cycle).
 //! ```
 //!
 //! A line is filled with one FILL per 8-byte word. `victim` proposes the way to fill next
@@ -157,7 +158,9 @@ pub fn cache(d: &mut Design, p: &CacheParams) -> Result<ModRef, RtlError> {
         let s1_op = m.reg("s1_op", 3, 0);
         let ready = m.wire_from("ready", !(&s1_valid & s1_op.ne(lit(3, op::READ))));
         m.output_from("req_ready", &ready);
-        let fire = m.wire_from("fire", &req_valid & &ready);
+        // A FILL reads nothing it could find stale: it is taken whatever `req_ready` says, so a
+        // line fills one word per cycle (and `req_ready` does not depend on `req_op`).
+        let fire = m.wire_from("fire", &req_valid & (&ready | req_op.eq(lit(3, op::FILL))));
         let set = req_addr.slice(ob + sb - 1, ob);
         let waddr = req_addr.slice(ob + sb - 1, 3);
         m.next(&s1_valid, &fire);
@@ -344,6 +347,12 @@ impl TbModel for Model {
                 // resp_op holds the last op; the rest is don't-care without a response.
                 out.extend(std::iter::repeat_n(None, n - 3));
             }
+            // A FILL's lookup fields mean nothing (it may have read the tags while an earlier
+            // FILL was writing them): don't-care, like the controller treats them.
+            Some(r) if r[0] == op::FILL => {
+                out.push(Some(r[0]));
+                out.extend(std::iter::repeat_n(None, n - 4));
+            }
             Some(r) => {
                 out.push(Some(r[0]));
                 match self.lookup(s, r) {
@@ -387,7 +396,8 @@ impl TbModel for Model {
     }
 
     fn step(&mut self, row: &[u128]) {
-        let ready = self.outputs(row)[0];
+        // A FILL is taken whatever `req_ready` says.
+        let ready = self.outputs(row)[0].map(|r| r | u128::from(row[2] == op::FILL));
         self.apply(row, ready);
         if row[0] != 0 {
             // Reset clears the pipeline and the victim pointer; the arrays keep their contents

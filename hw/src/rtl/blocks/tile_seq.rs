@@ -76,11 +76,9 @@ const WB_RSP: u128 = 9;
 const MEM_REQ: u128 = 10;
 const MEM_RSP: u128 = 11;
 const L2_FILL: u128 = 12;
-const L2_FILLW: u128 = 13;
 const L2_RD: u128 = 14;
 const L2_CAP: u128 = 15;
 const L1_FILL: u128 = 16;
-const L1_FILLW: u128 = 17;
 const EXEC: u128 = 18;
 const META: u128 = 19;
 const MMIO_REQ: u128 = 20;
@@ -585,7 +583,10 @@ pub(crate) fn sequencer(
     m.assign(&l2.port("req_meta"), at(META) | (at(L2_FILL) & &fill_m));
     m.allow_unused(&l2.port("resp_op"));
     m.allow_unused(&l2.port("resp_valid"));
-    let l2_fire = m.wire_from("seq_l2_fire", &l2_valid & &l2_ready);
+    let l2_fire = m.wire_from(
+        "seq_l2_fire",
+        &l2_valid & (&l2_ready | l2_op.eq(lit(3, op::FILL))),
+    );
 
     // L1s: the looked-up L1 gets READ and FILL; on a write every L1 of the tile takes part (own
     // L1D: WRITE, merged on a hit; other L1Ds and all L1Is: INVAL).
@@ -637,7 +638,8 @@ pub(crate) fn sequencer(
             m.allow_unused(&inst.port("resp_vtag"));
         }
     }
-    let l1_fire = m.wire_from("seq_l1_fire", (at(L1_LOOK) | at(L1_FILL)) & &l1_ready);
+    // A FILL is always taken (`cache.rs`).
+    let l1_fire = m.wire_from("seq_l1_fire", (at(L1_LOOK) & &l1_ready) | at(L1_FILL));
 
     // ------------------------------------------------------------ line port
     // One tile: memory (`mem_*`). Mesh: the home of the line (PUTM, GETS/GETM; PUTACK, DATA*).
@@ -767,6 +769,29 @@ pub(crate) fn sequencer(
             go(q, SN_LOOK);
         })
     };
+    // Reading a line out of the L2 (write-back, L1 fill, snoop): one READ per cycle in `rd`,
+    // each word shifted into `buf` the cycle after its READ; `cap` takes the last one.
+    let rd_pend = m.reg("seq_rd_pend", 1, 0);
+    m.next(
+        &rd_pend,
+        &l2_fire & (at(WB_RD) | at(L2_RD) | at(SN_RD)) & !&last_word,
+    );
+    let resp_word = l2.port("resp_data").expr();
+    let read_line =
+        |c: &mut crate::rtl::CaseBuilder, rd: u128, cap: u128, buf: &Sig, then: u128| {
+            let shift_in = cat([resp_word.clone(), buf.slice(lb - 1, 64)]);
+            c.arm(rd, |q| {
+                q.when(rd_pend.expr(), |q| q.set(buf, shift_in.clone()));
+                q.when(l2_fire.expr(), |q| {
+                    q.set(&wcnt, wcnt.add_const(1));
+                    q.when(last_word.expr(), |q| go(q, cap));
+                });
+            });
+            c.arm(cap, |q| {
+                q.set(buf, shift_in.clone());
+                go(q, then);
+            });
+        };
     m.seq(|q| {
         q.switch(st.expr(), |c| {
             c.arm(IDLE, |q| {
@@ -871,15 +896,7 @@ pub(crate) fn sequencer(
                 })
             });
             // Write-back: read the victim's words into the line buffer, then write the line.
-            c.arm(WB_RD, |q| q.when(l2_fire.expr(), |q| go(q, WB_CAP)));
-            c.arm(WB_CAP, |q| {
-                q.set(
-                    &linebuf,
-                    cat([l2.port("resp_data").expr(), linebuf.slice(lb - 1, 64)]),
-                );
-                q.set(&wcnt, wcnt.add_const(1));
-                q.set(&st, last_word.mux(lit(SB, WB_REQ), lit(SB, WB_RD)));
-            });
+            read_line(c, WB_RD, WB_CAP, &linebuf, WB_REQ);
             c.arm(WB_REQ, |q| q.when(lp_ready.clone(), |q| go(q, WB_RSP)));
             c.arm(WB_RSP, |q| {
                 if multi {
@@ -900,40 +917,26 @@ pub(crate) fn sequencer(
                     go(q, if multi { UNB } else { L2_FILL });
                 })
             });
-            c.arm(L2_FILL, |q| q.when(l2_fire.expr(), |q| go(q, L2_FILLW)));
-            c.arm(L2_FILLW, |q| {
-                q.set(&wcnt, wcnt.add_const(1));
-                q.when_else(
-                    last_word.expr(),
-                    |q| {
-                        q.set(&wcnt, zeros(wcb));
-                        // An L1 miss fills its L1 from the buffer; a write looks the line up again.
-                        q.set(&st, after_fill.mux(lit(SB, L1_FILL), lit(SB, L2_LOOK)));
-                    },
-                    |q| go(q, L2_FILL),
-                );
+            // One FILL per cycle (the arrays accept a FILL after a FILL).
+            c.arm(L2_FILL, |q| {
+                q.when(l2_fire.expr(), |q| {
+                    q.set(&wcnt, wcnt.add_const(1));
+                    // An L1 miss fills its L1 from the buffer; a write looks the line up again.
+                    q.when(last_word.expr(), |q| {
+                        q.set(&st, after_fill.mux(lit(SB, L1_FILL), lit(SB, L2_LOOK)))
+                    });
+                })
             });
             // L2 hit for an L1 miss: read the line's words into the buffer.
-            c.arm(L2_RD, |q| q.when(l2_fire.expr(), |q| go(q, L2_CAP)));
-            c.arm(L2_CAP, |q| {
-                q.set(
-                    &linebuf,
-                    cat([l2.port("resp_data").expr(), linebuf.slice(lb - 1, 64)]),
-                );
-                q.set(&wcnt, wcnt.add_const(1));
-                q.set(&st, last_word.mux(lit(SB, L1_FILL), lit(SB, L2_RD)));
-            });
-            c.arm(L1_FILL, |q| q.when(l1_fire.expr(), |q| go(q, L1_FILLW)));
-            c.arm(L1_FILLW, |q| {
-                q.set(&wcnt, wcnt.add_const(1));
-                q.when_else(
-                    last_word.expr(),
-                    |q| {
+            read_line(c, L2_RD, L2_CAP, &linebuf, L1_FILL);
+            c.arm(L1_FILL, |q| {
+                q.when(l1_fire.expr(), |q| {
+                    q.set(&wcnt, wcnt.add_const(1));
+                    q.when(last_word.expr(), |q| {
                         q.set(&rdata, my_word.expr());
                         go(q, RESP);
-                    },
-                    |q| go(q, L1_FILL),
-                );
+                    });
+                })
             });
             // Store, AMO, LR, SC on the L2 line (rdata = the old word).
             c.arm(EXEC, |q| {
@@ -978,15 +981,7 @@ pub(crate) fn sequencer(
                     q.set(&sn_m, dirty.clone());
                     q.set(&st, dirty.mux(lit(SB, SN_RD), lit(SB, SN_INV)));
                 });
-                c.arm(SN_RD, |q| q.when(l2_fire.expr(), |q| go(q, SN_CAP)));
-                c.arm(SN_CAP, |q| {
-                    q.set(
-                        &sn_buf,
-                        cat([l2.port("resp_data").expr(), sn_buf.slice(lb - 1, 64)]),
-                    );
-                    q.set(&wcnt, wcnt.add_const(1));
-                    q.set(&st, last_word.mux(lit(SB, SN_INV), lit(SB, SN_RD)));
-                });
+                read_line(c, SN_RD, SN_CAP, &sn_buf, SN_INV);
                 c.arm(SN_INV, |q| q.when(all_ready.expr(), |q| go(q, SN_ACK)));
                 let sent = noc.map_or_else(|| lit(1, 0), |n| n.rsp_ready.clone());
                 c.arm(SN_ACK, |q| q.when(sent.clone(), |q| q.set(&st, ret.expr())));
