@@ -342,15 +342,12 @@ pub fn home(
                                     go(q, ACT);
                                 },
                                 |q| {
-                                    q.when_else(
-                                        e_state.eq(lit(2, 2)) & is_t(ty::GETS),
-                                        |q| {
-                                            // The owner is gone: S with the requester only.
-                                            q.set(&e_state, lit(2, 0));
-                                            go(q, MEMR);
-                                        },
-                                        |q| go(q, MEMR),
-                                    )
+                                    // A GETS that took the line from its owner: the entry
+                                    // becomes S with the requester only.
+                                    q.when(e_state.eq(lit(2, 2)) & is_t(ty::GETS), |q| {
+                                        q.set(&e_state, lit(2, 0))
+                                    });
+                                    go(q, MEMR);
                                 },
                             )
                         });

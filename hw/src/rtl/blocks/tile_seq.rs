@@ -214,21 +214,15 @@ pub(crate) fn sequencer(
     let store_like = m.wire_from("seq_store_like", !&is_fetch & !is(K_LOAD));
     let last_word = m.wire_from("seq_last_word", wcnt.eq(lit(wcb, u128::from(words - 1))));
     let set_bits = mods.l2p.set_bits();
-    let line_addr = |tag: Expr| -> Expr {
-        cat([
-            tag,
-            op_addr.slice(ob + set_bits - 1, ob),
-            wcnt.expr(),
-            zeros(3),
-        ])
-    };
-    let my_line = m.wire_from(
-        "seq_line_addr",
-        cat([op_addr.slice(pa - 1, ob), wcnt.expr(), zeros(3)]),
+    // Line addresses (the operation's, the L2 victim's) and the address of their word `wcnt`.
+    let op_line = m.wire_from("seq_op_line", cat([op_addr.slice(pa - 1, ob), zeros(ob)]));
+    let victim_line = m.wire_from(
+        "seq_victim_line",
+        cat([vtag.expr(), op_addr.slice(ob + set_bits - 1, ob), zeros(ob)]),
     );
-    let l2_tag_bits = mods.l2p.tag_bits();
-    let victim_addr = m.wire_from("seq_victim_addr", line_addr(vtag.expr()));
-    let _ = l2_tag_bits;
+    let word_of = |line: &Expr| -> Expr { cat([line.slice(pa - 1, ob), wcnt.expr(), zeros(3)]) };
+    let my_line = m.wire_from("seq_line_addr", word_of(&op_line.expr()));
+    let victim_addr = m.wire_from("seq_victim_addr", word_of(&victim_line.expr()));
     let byte = op_addr.slice(2, 0);
     let sh = m.wire_from("seq_shift", cat([byte.clone(), zeros(3)]));
     let size_mask = m.wire_from(
@@ -511,10 +505,7 @@ pub(crate) fn sequencer(
         "seq_sn_addr",
         noc.map_or_else(|| zeros(pa), |n| n.layout.addr(&n.inv.head.expr())),
     );
-    let sn_word = m.wire_from(
-        "seq_sn_word",
-        cat([sn_addr.slice(pa - 1, ob), wcnt.expr(), zeros(3)]),
-    );
+    let sn_word = m.wire_from("seq_sn_word", word_of(&sn_addr.expr()));
     let all_ready = m.wire_from("seq_all_ready", &all_l1_ready & &l2_ready);
 
     // ------------------------------------------------------------ array requests
@@ -643,11 +634,6 @@ pub(crate) fn sequencer(
 
     // ------------------------------------------------------------ line port
     // One tile: memory (`mem_*`). Mesh: the home of the line (PUTM, GETS/GETM; PUTACK, DATA*).
-    let victim_line = m.wire_from(
-        "seq_victim_line",
-        cat([vtag.expr(), op_addr.slice(ob + set_bits - 1, ob), zeros(ob)]),
-    );
-    let op_line = m.wire_from("seq_op_line", cat([op_addr.slice(pa - 1, ob), zeros(ob)]));
     // (request taken, write-back done, line arrived, the line, granted modified)
     let (lp_ready, lp_ack, lp_valid, lp_data, lp_m): (Expr, Expr, Expr, Expr, Expr) = match noc {
         None => {
