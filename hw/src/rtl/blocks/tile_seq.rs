@@ -658,31 +658,18 @@ pub(crate) fn sequencer(
         }
         Some(n) => {
             let l = &n.layout;
+            // A message from this tile about `line` to the line's home, or to tile `to`.
+            let to_home = |t: u128, line: &Sig| {
+                l.head((n.home_dest)(&line.expr()), n.my_id.clone(), t, line.expr())
+            };
+            let to_tile = |to: Expr, t: u128| l.head(to, n.my_id.clone(), t, sn_addr.expr());
             let [rv, rh, rd, rdata] = &n.req;
             m.assign(rv, at(WB_REQ) | at(MEM_REQ));
             m.assign(
                 rh,
                 at(WB_REQ).mux(
-                    l.head(
-                        (n.home_dest)(&victim_line.expr()),
-                        n.my_id.clone(),
-                        ty::PUTM,
-                        victim_line.expr(),
-                    ),
-                    store_like.mux(
-                        l.head(
-                            (n.home_dest)(&op_line.expr()),
-                            n.my_id.clone(),
-                            ty::GETM,
-                            op_line.expr(),
-                        ),
-                        l.head(
-                            (n.home_dest)(&op_line.expr()),
-                            n.my_id.clone(),
-                            ty::GETS,
-                            op_line.expr(),
-                        ),
-                    ),
+                    to_home(ty::PUTM, &victim_line),
+                    store_like.mux(to_home(ty::GETM, &op_line), to_home(ty::GETS, &op_line)),
                 ),
             );
             m.assign(rd, at(WB_REQ));
@@ -703,16 +690,8 @@ pub(crate) fn sequencer(
             m.assign(
                 sh_,
                 at(UNB).mux(
-                    l.head(
-                        (n.home_dest)(&op_line.expr()),
-                        n.my_id.clone(),
-                        ty::ACK,
-                        op_line.expr(),
-                    ),
-                    sn_m.mux(
-                        l.head(to.clone(), n.my_id.clone(), ty::ACKD, sn_addr.expr()),
-                        l.head(to, n.my_id.clone(), ty::ACK, sn_addr.expr()),
-                    ),
+                    to_home(ty::ACK, &op_line),
+                    sn_m.mux(to_tile(to.clone(), ty::ACKD), to_tile(to, ty::ACK)),
                 ),
             );
             m.assign(sd, at(SN_ACK) & &sn_m);
